@@ -1,0 +1,70 @@
+"""Facts one gate learns and later gates (and scoring) use. Plain frozen data, like the model."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from extgate.model import Dependency
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A parsed manifest.
+
+    kind      'package.json' or 'manifest.yaml'
+    path      its path in the package
+    data      the parsed document (a mapping; never None here -- an unparsable manifest is no Manifest)
+    lines     JSON pointer ('/dependencies/lodash') -> 1-based line, for locating findings
+    """
+
+    kind: str
+    path: str
+    data: Mapping[str, Any]
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    def line_of(self, pointer: str) -> int | None:
+        """Line of the pointer, or of its nearest ancestor that has one."""
+        while True:
+            if pointer in self.lines:
+                return self.lines[pointer]
+            if not pointer:
+                return None
+            pointer = pointer.rsplit("/", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """A module specifier the code loads. kind: static, dynamic, require, import-equals, python."""
+
+    specifier: str
+    path: str
+    line: int
+    kind: str = "static"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUse:
+    """A use of a capability-bearing API, named canonically ('child_process.spawn', 'fetch', 'process.env')."""
+
+    api: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFacts:
+    imports: tuple[ImportRef, ...] = ()
+    api_uses: tuple[ApiUse, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What gates have learned so far; the engine threads it through the gates in order."""
+
+    manifest: Manifest | None = None
+    code: CodeFacts | None = None
+    dependencies: tuple[Dependency, ...] = ()
+    notes: tuple[str, ...] = ()

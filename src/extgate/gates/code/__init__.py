@@ -1,0 +1,12 @@
+"""code gate (placeholder until implemented)."""
+
+from __future__ import annotations
+
+from extgate.gates.interface import GateContext, GateResult
+
+
+class CodeGate:
+    name = "code"
+
+    def run(self, ctx: GateContext) -> GateResult:
+        return GateResult()

@@ -1,0 +1,84 @@
+"""The gate contract: one entry point, `run(ctx) -> GateResult`; never prints, never exits.
+
+Everything a gate needs from outside (policy, options with URLs and clock, rule metadata, earlier facts) arrives in
+the context, so tests hand in loopback servers and fixed clocks and worker processes can run gates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Protocol
+
+from extgate.facts import Facts
+from extgate.model import Finding, Level, Location, Package, truncate
+from extgate.options import Options
+from extgate.policy import Policy
+from extgate.profiles import Profile
+from extgate.rules.registry import RuleRegistry
+
+
+@dataclass(frozen=True, slots=True)
+class GateContext:
+    package: Package
+    profile: Profile
+    policy: Policy
+    options: Options
+    rules: RuleRegistry
+    facts: Facts
+    gate: str = ""
+
+    def enabled(self, rule_id: str) -> bool:
+        return self.policy.rule_enabled(rule_id)
+
+    def setting(self, key: str, default: Any) -> Any:
+        """A tunable of this gate: policy `[<gate>] key` first, then the profile's value, then `default`."""
+        return self.policy.setting(self.gate, key, self.profile.settings.get(key, default))
+
+    def finding(
+        self,
+        rule_id: str,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        snippet: str | None = None,
+        evidence: str | None = None,
+        level: Level | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> Finding:
+        """A finding with the rule's default level for this profile (unless the gate passes a specific one).
+
+        The policy's level override is applied later by the engine, uniformly for all gates.
+        """
+        rule = self.rules[rule_id]  # KeyError here means the rule is missing from rules/*.yaml: a bug, fail closed
+        return Finding(
+            rule_id=rule_id,
+            level=level or rule.level_for(self.profile.name),
+            gate=self.gate or rule.gate,
+            message=message,
+            location=Location(path, line, column, end_line, end_column) if path is not None else None,
+            snippet=truncate(snippet) if snippet is not None else None,
+            evidence=evidence,
+            properties=MappingProxyType(dict(properties or {})),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GateResult:
+    findings: tuple[Finding, ...] = ()
+    facts: Facts | None = None  # replaces ctx.facts when set (use dataclasses.replace(ctx.facts, ...))
+
+    @classmethod
+    def of(cls, findings: Iterable[Finding], facts: Facts | None = None) -> GateResult:
+        return cls(tuple(findings), facts)
+
+
+class Gate(Protocol):
+    name: str
+
+    def run(self, ctx: GateContext) -> GateResult: ...

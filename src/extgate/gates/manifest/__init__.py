@@ -1,0 +1,12 @@
+"""manifest gate (placeholder until implemented)."""
+
+from __future__ import annotations
+
+from extgate.gates.interface import GateContext, GateResult
+
+
+class ManifestGate:
+    name = "manifest"
+
+    def run(self, ctx: GateContext) -> GateResult:
+        return GateResult()

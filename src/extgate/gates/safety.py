@@ -1,0 +1,12 @@
+"""safety gate (placeholder until implemented)."""
+
+from __future__ import annotations
+
+from extgate.gates.interface import GateContext, GateResult
+
+
+class SafetyGate:
+    name = "safety"
+
+    def run(self, ctx: GateContext) -> GateResult:
+        return GateResult()

@@ -1,0 +1,366 @@
+"""Plain, immutable, picklable data shared by every part of extgate.
+
+Nothing in this module does I/O. Gates build `Finding`s, intake builds a `Package`, the engine builds a `Verdict`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+
+class Level(StrEnum):
+    """How much a finding matters. Ordered: ERROR > WARNING > NOTE."""
+
+    ERROR = "error"  # blocks the publish
+    WARNING = "warning"  # needs an acknowledgement
+    NOTE = "note"  # informational only
+
+    @property
+    def rank(self) -> int:
+        return _LEVEL_RANK[self]
+
+
+_LEVEL_RANK = {Level.NOTE: 1, Level.WARNING: 2, Level.ERROR: 3}
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    NEEDS_ACKNOWLEDGEMENT = "needs-acknowledgement"
+    BLOCKED = "blocked"
+
+
+class EntryKind(StrEnum):
+    FILE = "file"
+    DIRECTORY = "directory"
+    SYMLINK = "symlink"
+    HARDLINK = "hardlink"
+    DEVICE = "device"
+    FIFO = "fifo"
+    SOCKET = "socket"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding points. `path` is relative to the package root, POSIX separators; lines/columns are 1-based."""
+
+    path: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule hit.
+
+    rule_id      stable `<gate>/<slug>` id, an API
+    level        effective level after profile and policy
+    gate         the gate that produced it (archive, safety, code, manifest, trust, engine)
+    message      what is wrong and how to fix it
+    location     where, when it has a place in the package
+    snippet      short excerpt of the offending text (<= 200 chars)
+    evidence     normalized text the fingerprint is computed from (defaults to the snippet, then the message)
+    fingerprint  stable across package versions: rule + path + evidence (+ occurrence), never the version
+    acknowledged True when a warning was accepted (policy acknowledgement or `--yes`)
+    acknowledgement  why/how it was acknowledged ("policy: <reason>", "flag: --yes")
+    properties   extra machine-readable details (advisory ids, pointer, counts ...)
+    """
+
+    rule_id: str
+    level: Level
+    gate: str
+    message: str
+    location: Location | None = None
+    snippet: str | None = None
+    evidence: str | None = None
+    fingerprint: str = ""
+    acknowledged: bool = False
+    acknowledgement: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def path(self) -> str | None:
+        return self.location.path if self.location else None
+
+    @property
+    def line(self) -> int | None:
+        return self.location.line if self.location else None
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (
+            loc.path if loc else "",
+            (loc.line or 0) if loc else 0,
+            (loc.column or 0) if loc else 0,
+            self.rule_id,
+            self.message,
+        )
+
+    def base_fingerprint(self) -> str:
+        """Hash of rule + path + normalized evidence. Line numbers are left out on purpose: they move between versions."""
+        evidence = self.evidence if self.evidence is not None else (self.snippet or self.message)
+        normalized = " ".join(evidence.split())
+        raw = "\0".join((self.rule_id, self.path or "", normalized))
+        return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def truncate(text: str, limit: int = 200) -> str:
+    """Bounded, single-line excerpt for snippets and messages built from untrusted text."""
+    flat = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One member of the package as intake saw it.
+
+    path         normalized relative POSIX path (top folder such as `package/` stripped); may still contain `..`
+                 segments or be absolute-looking in hostile archives -- the archive gate reports those
+    raw_name     the member name exactly as stored (for messages)
+    kind         file, directory, symlink, hardlink, device, fifo, socket
+    size         bytes actually read (decompressed), not the header's claim
+    declared_size  size the header claimed (for bomb detection), None when unknown
+    mode         permission bits, when known
+    link_target  for symlinks and hardlinks
+    sha256       hex digest of the content, None when not a regular file or not read
+    data         the content; None when not read (not a file, over a limit, or the directory input's lazy read failed)
+    truncated    True when reading stopped at a limit before the end of the member
+    """
+
+    path: str
+    kind: EntryKind = EntryKind.FILE
+    size: int = 0
+    raw_name: str = ""
+    declared_size: int | None = None
+    mode: int | None = None
+    link_target: str | None = None
+    sha256: str | None = None
+    data: bytes | None = None
+    truncated: bool = False
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind is EntryKind.FILE
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def suffix(self) -> str:
+        """Lower-cased extension including the dot ('.d.ts' for declaration files), '' when none."""
+        lower = self.name.lower()
+        if lower.endswith(".d.ts"):
+            return ".d.ts"
+        dot = lower.rfind(".")
+        return lower[dot:] if dot > 0 else ""
+
+    def text(self) -> str:
+        """Content decoded as UTF-8 with replacement; '' when not read."""
+        return self.data.decode("utf-8", "replace") if self.data is not None else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem intake met while reading (it has no rule registry): rule id, message, path, extra properties."""
+
+    rule_id: str
+    message: str
+    path: str | None = None
+    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """Immutable view of what would be published.
+
+    source       what the caller passed, as text (a path, '<bytes>' or '<stream>')
+    format       tgz, tar, zip, dir, unknown
+    entries      every member in archive order (for a directory: the publish set)
+    root_prefix  the stripped top folder ('package/'), '' when none
+    sha256       hex digest of the archive bytes ('' for a directory)
+    integrity    sha512 SRI string of the archive bytes ('' for a directory)
+    archive_bytes  size of the archive as uploaded (compressed)
+    issues       problems intake itself met (corrupt archive, a limit hit while streaming); the archive gate turns
+                 them into findings
+    root         for a directory input, its absolute path; '' otherwise
+    """
+
+    source: str
+    format: str
+    entries: tuple[Entry, ...]
+    root_prefix: str = ""
+    sha256: str = ""
+    integrity: str = ""
+    archive_bytes: int = 0
+    issues: tuple[Issue, ...] = ()
+    root: str = ""
+
+    @property
+    def files(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.is_file)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(e.size for e in self.entries)
+
+    def get(self, path: str) -> Entry | None:
+        """First regular file at `path` (normalized, relative)."""
+        for entry in self.entries:
+            if entry.path == path and entry.is_file:
+                return entry
+        return None
+
+    def read(self, path: str) -> bytes | None:
+        entry = self.get(path)
+        return entry.data if entry else None
+
+    def iter_files(self, suffixes: Iterable[str] | None = None) -> Iterator[Entry]:
+        wanted = tuple(suffixes) if suffixes is not None else None
+        for entry in self.entries:
+            if entry.is_file and entry.data is not None and (wanted is None or entry.suffix in wanted):
+                yield entry
+
+    @classmethod
+    def from_files(cls, files: Mapping[str, bytes | str], *, source: str = "<memory>") -> Package:
+        """Build a package from a path -> content mapping. For tests and library callers that already hold files."""
+        entries = []
+        for path, content in files.items():
+            data = content.encode() if isinstance(content, str) else content
+            entries.append(
+                Entry(
+                    path=path,
+                    raw_name=path,
+                    size=len(data),
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    data=data,
+                )
+            )
+        return cls(source=source, format="memory", entries=tuple(entries))
+
+
+@dataclass(frozen=True, slots=True)
+class Advisory:
+    """One advisory affecting a dependency (merged across aliases)."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    severity: str = "UNKNOWN"  # CRITICAL, HIGH, MEDIUM, LOW, UNKNOWN
+    score: float | None = None
+    fixed: tuple[str, ...] = ()
+    malicious: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """A dependency as it will really install.
+
+    name, spec   as declared ('lodash', '^4.17.0')
+    resolved     the version npm would install, None when unresolved
+    source       package.json, lockfile, import, import-map
+    status       audited, not-audited-jsr, excluded, unresolved, not-audited
+    advisories   advisories affecting `resolved`
+    signals      registry signals that fired (deprecated, license, stale ...)
+    location     where it is declared
+    """
+
+    name: str
+    spec: str
+    resolved: str | None = None
+    source: str = "package.json"
+    status: str = "audited"
+    advisories: tuple[Advisory, ...] = ()
+    signals: tuple[str, ...] = ()
+    location: Location | None = None
+    direct: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FactorResult:
+    """One rubric factor: status is earned, missed, provisional or not-applicable."""
+
+    id: str
+    status: str
+    earned: float
+    max: float
+    hint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    earned: float
+    max: float
+    percentage: float
+    grade: str
+    rubric_version: str
+    factors: tuple[FactorResult, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What was scanned: the archive's digests and the set of paths that would be published."""
+
+    path: str
+    sha256: str
+    integrity: str
+    files: int
+    bytes: int
+    publish_set: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The result of one check. Frozen and picklable; formatters turn it into JSON, SARIF, text and markdown."""
+
+    status: Status
+    findings: tuple[Finding, ...]
+    target: Target
+    profile: str
+    tool_version: str
+    duration_ms: int = 0
+    score: Score | None = None
+    dependencies: tuple[Dependency, ...] = ()
+    notes: tuple[str, ...] = ()
+    manifest: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def blocked(self) -> bool:
+        return self.status is Status.BLOCKED
+
+    @property
+    def passed(self) -> bool:
+        return self.status is Status.PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        from extgate.formatters.json import verdict_to_dict
+
+        return verdict_to_dict(self)
+
+    def to_json(self) -> str:
+        from extgate.formatters import json as json_formatter
+
+        return json_formatter.render(self)
+
+    def to_sarif(self) -> str:
+        from extgate.formatters import sarif
+
+        return sarif.render(self)
+
+
+def status_for(findings: Iterable[Finding]) -> Status:
+    """Errors block; unacknowledged warnings need acknowledgement; notes never matter."""
+    status = Status.PASSED
+    for finding in findings:
+        if finding.level is Level.ERROR:
+            return Status.BLOCKED
+        if finding.level is Level.WARNING and not finding.acknowledged:
+            status = Status.NEEDS_ACKNOWLEDGEMENT
+    return status

@@ -1,0 +1,48 @@
+"""Run options: the caller's environment (registries, network, clock), as opposed to the policy (what rules say)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+DEFAULT_OSV_URL = "https://api.osv.dev"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything a check needs from its caller besides the archive and the policy. Picklable.
+
+    profile        force a profile (npm, swamp, cinatra); None = detect from the manifest
+    manifest_kind  force 'package.json' or 'manifest.yaml'; None = detect
+    all_files      directory input: scan the whole tree, not only what would be published
+    publishers     scopes/collectives the registry vouches the publisher owns ('@acme')
+    registry       npm-style registry URL for version-exists, packuments, lifecycle states
+    osv_url        OSV API base URL
+    osv_db         offline OSV database: a folder of records or an ecosystem all.zip
+    offline        use the cache and the offline DB only, never the network
+    use_cache      read/write the SQLite cache
+    cache_dir      cache folder; None = platformdirs user cache dir
+    downloads_url  npm downloads API base URL; None = signal not checked
+    host_version   host version for ABI checks (cinatra sdk ABI, orchestra, engines)
+    network        whether scoring may verify URLs over the network
+    now            fixed clock (tests, reproducible runs); None = current UTC time
+    acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
+    timeout        seconds for each network request
+    """
+
+    profile: str | None = None
+    manifest_kind: str | None = None
+    all_files: bool = False
+    publishers: tuple[str, ...] = ()
+    registry: str | None = None
+    osv_url: str = DEFAULT_OSV_URL
+    osv_db: str | None = None
+    offline: bool = False
+    use_cache: bool = True
+    cache_dir: str | None = None
+    downloads_url: str | None = None
+    host_version: str | None = None
+    network: bool = True
+    now: datetime | None = None
+    acknowledge_all: bool = False
+    timeout: float = 10.0

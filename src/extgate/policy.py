@@ -1,0 +1,188 @@
+"""Policy: per-rule enable/level, gate settings (thresholds, allowlists) and acknowledged warnings.
+
+Sources, in order of trust:
+  1. the caller's policy (`--policy FILE`, `[tool.extgate]` in the caller's pyproject.toml, or `.extgate.toml` in a
+     scanned *directory*, which is the author's own tree);
+  2. a policy file found *inside an uploaded archive*: it may only tighten (raise levels) and acknowledge warnings;
+     it can never disable a rule, lower a level or change a threshold (`Policy.tightened_by`).
+
+File format (TOML):
+
+    [rules."code/subprocess"]
+    level = "error"              # error | warning | note
+    [rules."content/long-line"]
+    enabled = false
+    [archive]                    # any gate's settings: thresholds and allowlists, see `extgate explain`
+    max_files = 300
+    [trust]
+    fail_open = false
+    [[acknowledge]]
+    fingerprint = "3f2a..."
+    reason = "spawns git by design"
+    rule = "code/subprocess"     # informational
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from extgate.model import Finding, Level
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+POLICY_FILE_NAMES = (".extgate.toml", "extgate.toml")
+
+
+class PolicyError(ValueError):
+    """A policy that cannot be read or makes no sense: a usage/config error (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSetting:
+    enabled: bool = True
+    level: Level | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    fingerprint: str
+    reason: str = ""
+    rule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """rules: rule id -> setting; sections: gate name -> settings; acknowledgements: fingerprint -> record;
+    source: where it came from (for notes)."""
+
+    rules: Mapping[str, RuleSetting] = field(default_factory=lambda: MappingProxyType({}))
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: _EMPTY)
+    acknowledgements: Mapping[str, Acknowledgement] = field(default_factory=lambda: MappingProxyType({}))
+    source: str = ""
+
+    # -- queries -------------------------------------------------------------------------------------------------
+    def rule_enabled(self, rule_id: str) -> bool:
+        setting = self.rules.get(rule_id)
+        return setting.enabled if setting else True
+
+    def setting(self, section: str, key: str, default: Any) -> Any:
+        return self.sections.get(section, _EMPTY).get(key, default)
+
+    def section(self, section: str) -> Mapping[str, Any]:
+        return self.sections.get(section, _EMPTY)
+
+    # -- application ---------------------------------------------------------------------------------------------
+    def apply(self, findings: Iterable[Finding]) -> list[Finding]:
+        """Drop disabled rules, apply level overrides, mark acknowledged warnings."""
+        out: list[Finding] = []
+        for finding in findings:
+            setting = self.rules.get(finding.rule_id)
+            if setting and not setting.enabled and finding.rule_id != "engine/internal-error":
+                continue
+            if setting and setting.level is not None and finding.rule_id != "engine/internal-error":
+                finding = replace(finding, level=setting.level)
+            ack = self.acknowledgements.get(finding.fingerprint)
+            if ack and finding.level is Level.WARNING:
+                finding = replace(finding, acknowledged=True, acknowledgement=f"policy: {ack.reason}".rstrip(": "))
+            out.append(finding)
+        return out
+
+    # -- building ------------------------------------------------------------------------------------------------
+    @classmethod
+    def from_mapping(cls, doc: Mapping[str, Any], source: str = "") -> Policy:
+        rules: dict[str, RuleSetting] = {}
+        for rule_id, raw in (doc.get("rules") or {}).items():
+            if not isinstance(raw, Mapping):
+                raise PolicyError(f"{source}: rules.{rule_id!r} must be a table")
+            level = raw.get("level")
+            try:
+                parsed = Level(level) if level is not None else None
+            except ValueError:
+                raise PolicyError(f"{source}: rules.{rule_id!r}.level must be error, warning or note") from None
+            rules[str(rule_id)] = RuleSetting(enabled=bool(raw.get("enabled", True)), level=parsed)
+        acks: dict[str, Acknowledgement] = {}
+        for raw in doc.get("acknowledge") or ():
+            if not isinstance(raw, Mapping) or not raw.get("fingerprint"):
+                raise PolicyError(f"{source}: every [[acknowledge]] needs a fingerprint")
+            ack = Acknowledgement(str(raw["fingerprint"]), str(raw.get("reason", "")), str(raw.get("rule", "")))
+            acks[ack.fingerprint] = ack
+        sections = {
+            str(k): MappingProxyType(dict(v))
+            for k, v in doc.items()
+            if k not in ("rules", "acknowledge") and isinstance(v, Mapping)
+        }
+        return cls(MappingProxyType(rules), MappingProxyType(sections), MappingProxyType(acks), source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Policy:
+        """Read a policy file: `.toml` (top level or `[tool.extgate]` in pyproject.toml)."""
+        path = Path(path)
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise PolicyError(f"cannot read policy {path}: {exc}") from exc
+        if path.name == "pyproject.toml":
+            doc = doc.get("tool", {}).get("extgate", {})
+        return cls.from_mapping(doc, str(path))
+
+    @classmethod
+    def discover(cls, directory: str | Path) -> Policy | None:
+        """The author's policy in a scanned directory: .extgate.toml, else [tool.extgate] in pyproject.toml."""
+        root = Path(directory)
+        for name in POLICY_FILE_NAMES:
+            if (root / name).is_file():
+                return cls.load(root / name)
+        pyproject = root / "pyproject.toml"
+        if pyproject.is_file():
+            policy = cls.load(pyproject)
+            if policy.rules or policy.sections or policy.acknowledgements:
+                return policy
+        return None
+
+    def merged_with(self, other: Policy) -> Policy:
+        """`other` on top of self (both trusted)."""
+        sections = {k: dict(v) for k, v in self.sections.items()}
+        for name, values in other.sections.items():
+            sections.setdefault(name, {}).update(values)
+        return Policy(
+            MappingProxyType({**self.rules, **other.rules}),
+            MappingProxyType({k: MappingProxyType(v) for k, v in sections.items()}),
+            MappingProxyType({**self.acknowledgements, **other.acknowledgements}),
+            " + ".join(s for s in (self.source, other.source) if s),
+        )
+
+    def tightened_by(self, untrusted: Policy, default_level: Mapping[str, Level]) -> Policy:
+        """Apply an in-archive policy: only raises of rule levels and acknowledgements of warnings are taken."""
+        rules = dict(self.rules)
+        for rule_id, setting in untrusted.rules.items():
+            current = rules.get(rule_id, RuleSetting())
+            if not current.enabled:
+                continue  # the caller disabled it; the archive cannot re-enable with a lower level either
+            base = current.level or default_level.get(rule_id)
+            if setting.enabled and setting.level and base and setting.level.rank > base.rank:
+                rules[rule_id] = RuleSetting(True, setting.level)
+        acks = {**untrusted.acknowledgements, **self.acknowledgements}
+        return Policy(MappingProxyType(rules), self.sections, MappingProxyType(acks), self.source)
+
+    def with_acknowledgement(self, ack: Acknowledgement) -> Policy:
+        return replace(self, acknowledgements=MappingProxyType({**self.acknowledgements, ack.fingerprint: ack}))
+
+
+def dump_acknowledgements(acks: Iterable[Acknowledgement]) -> str:
+    """TOML text for `[[acknowledge]]` entries (appended to a policy file by the interactive flow)."""
+    lines: list[str] = []
+    for ack in acks:
+        lines += ["", "[[acknowledge]]", f"fingerprint = {_toml_str(ack.fingerprint)}"]
+        if ack.rule:
+            lines.append(f"rule = {_toml_str(ack.rule)}")
+        lines.append(f"reason = {_toml_str(ack.reason)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
