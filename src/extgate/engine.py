@@ -18,6 +18,7 @@ from extgate import __version__
 from extgate.facts import Facts
 from extgate.gates.archive import ArchiveGate
 from extgate.gates.code import CodeGate
+from extgate.gates.content import ContentGate
 from extgate.gates.interface import Gate, GateContext
 from extgate.gates.manifest import ManifestGate
 from extgate.gates.safety import SafetyGate
@@ -31,7 +32,8 @@ from extgate.profiles import PROFILE_NAMES, Profile, detect_profile, get_profile
 from extgate.rules.registry import RuleRegistry, load_registry
 from extgate.scoring import score as compute_score
 
-GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ManifestGate(), TrustGate())
+# archive integrity -> file safety -> code safety (parsers, then content/secrets) -> manifest/policy -> trust
+GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate())
 
 
 def check(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
