@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
+from extgate.frozen import FrozenMap
 from extgate.model import Dependency
 
 
@@ -23,7 +23,7 @@ class Manifest:
     kind: str
     path: str
     data: Mapping[str, Any]
-    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    lines: Mapping[str, int] = field(default_factory=lambda: FrozenMap({}))
 
     def line_of(self, pointer: str) -> int | None:
         """Line of the pointer, or of its nearest ancestor that has one."""

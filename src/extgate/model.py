@@ -9,8 +9,9 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
+
+from extgate.frozen import FrozenMap
 
 
 class Level(StrEnum):
@@ -83,7 +84,7 @@ class Finding:
     fingerprint: str = ""
     acknowledged: bool = False
     acknowledgement: str | None = None
-    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    properties: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
 
     @property
     def path(self) -> str | None:
@@ -104,7 +105,7 @@ class Finding:
         )
 
     def base_fingerprint(self) -> str:
-        """Hash of rule + path + normalized evidence. Line numbers are left out on purpose: they move between versions."""
+        """Hash of rule + path + normalized evidence; no line numbers: they move between versions."""
         evidence = self.evidence if self.evidence is not None else (self.snippet or self.message)
         normalized = " ".join(evidence.split())
         raw = "\0".join((self.rule_id, self.path or "", normalized))
@@ -174,7 +175,7 @@ class Issue:
     rule_id: str
     message: str
     path: str | None = None
-    properties: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    properties: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +330,7 @@ class Verdict:
     score: Score | None = None
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
-    manifest: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    manifest: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
 
     @property
     def blocked(self) -> bool:

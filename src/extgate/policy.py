@@ -28,12 +28,12 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
+from extgate.frozen import FrozenMap
 from extgate.model import Finding, Level
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = FrozenMap({})
 POLICY_FILE_NAMES = (".extgate.toml", "extgate.toml")
 
 
@@ -59,9 +59,9 @@ class Policy:
     """rules: rule id -> setting; sections: gate name -> settings; acknowledgements: fingerprint -> record;
     source: where it came from (for notes)."""
 
-    rules: Mapping[str, RuleSetting] = field(default_factory=lambda: MappingProxyType({}))
+    rules: Mapping[str, RuleSetting] = field(default_factory=lambda: FrozenMap({}))
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: _EMPTY)
-    acknowledgements: Mapping[str, Acknowledgement] = field(default_factory=lambda: MappingProxyType({}))
+    acknowledgements: Mapping[str, Acknowledgement] = field(default_factory=lambda: FrozenMap({}))
     source: str = ""
 
     # -- queries -------------------------------------------------------------------------------------------------
@@ -111,11 +111,11 @@ class Policy:
             ack = Acknowledgement(str(raw["fingerprint"]), str(raw.get("reason", "")), str(raw.get("rule", "")))
             acks[ack.fingerprint] = ack
         sections = {
-            str(k): MappingProxyType(dict(v))
+            str(k): FrozenMap(dict(v))
             for k, v in doc.items()
             if k not in ("rules", "acknowledge") and isinstance(v, Mapping)
         }
-        return cls(MappingProxyType(rules), MappingProxyType(sections), MappingProxyType(acks), source)
+        return cls(FrozenMap(rules), FrozenMap(sections), FrozenMap(acks), source)
 
     @classmethod
     def load(cls, path: str | Path) -> Policy:
@@ -149,9 +149,9 @@ class Policy:
         for name, values in other.sections.items():
             sections.setdefault(name, {}).update(values)
         return Policy(
-            MappingProxyType({**self.rules, **other.rules}),
-            MappingProxyType({k: MappingProxyType(v) for k, v in sections.items()}),
-            MappingProxyType({**self.acknowledgements, **other.acknowledgements}),
+            FrozenMap({**self.rules, **other.rules}),
+            FrozenMap({k: FrozenMap(v) for k, v in sections.items()}),
+            FrozenMap({**self.acknowledgements, **other.acknowledgements}),
             " + ".join(s for s in (self.source, other.source) if s),
         )
 
@@ -166,10 +166,10 @@ class Policy:
             if setting.enabled and setting.level and base and setting.level.rank > base.rank:
                 rules[rule_id] = RuleSetting(True, setting.level)
         acks = {**untrusted.acknowledgements, **self.acknowledgements}
-        return Policy(MappingProxyType(rules), self.sections, MappingProxyType(acks), self.source)
+        return Policy(FrozenMap(rules), self.sections, FrozenMap(acks), self.source)
 
     def with_acknowledgement(self, ack: Acknowledgement) -> Policy:
-        return replace(self, acknowledgements=MappingProxyType({**self.acknowledgements, ack.fingerprint: ack}))
+        return replace(self, acknowledgements=FrozenMap({**self.acknowledgements, ack.fingerprint: ack}))
 
 
 def dump_acknowledgements(acks: Iterable[Acknowledgement]) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
+from extgate.frozen import FrozenMap
 from extgate.model import Package
 from extgate.rules.registry import RuleRegistry
 
@@ -25,7 +25,7 @@ class Profile:
     allowed_extensions: frozenset[str]
     legal_files: frozenset[str]
     nested_archive_suffixes: frozenset[str]
-    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    settings: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
 
     def limit(self, key: str) -> int:
         return int(self.settings[key])
@@ -50,7 +50,7 @@ def get_profile(name: str, rules: RuleRegistry) -> Profile:
         allowed_extensions=extensions,
         legal_files=frozenset(str(x) for x in data["legal_files"]),
         nested_archive_suffixes=frozenset(str(x) for x in data["nested_archive_suffixes"]),
-        settings=MappingProxyType(merged),
+        settings=FrozenMap(merged),
     )
 
 

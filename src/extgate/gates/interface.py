@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, Protocol
 
 from extgate.facts import Facts
+from extgate.frozen import FrozenMap
 from extgate.model import Finding, Level, Location, Package, truncate
 from extgate.options import Options
 from extgate.policy import Policy
@@ -64,7 +64,7 @@ class GateContext:
             location=Location(path, line, column, end_line, end_column) if path is not None else None,
             snippet=truncate(snippet) if snippet is not None else None,
             evidence=evidence,
-            properties=MappingProxyType(dict(properties or {})),
+            properties=FrozenMap(dict(properties or {})),
         )
 
 

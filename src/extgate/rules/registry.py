@@ -26,15 +26,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import yaml
 
 from extgate.datafiles import data_dir
+from extgate.frozen import FrozenMap
 from extgate.model import Level
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_EMPTY: Mapping[str, Any] = FrozenMap({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +109,8 @@ def _rule(raw: Mapping[str, Any], pack: str) -> Rule:
         tags=tuple(str(t) for t in raw.get("tags") or ()),
         security_severity=None if severity is None else str(severity),
         precision=str(raw.get("precision", "high")),
-        profiles=MappingProxyType(profiles),
-        matcher=MappingProxyType(dict(raw.get("matcher") or {})),
+        profiles=FrozenMap(profiles),
+        matcher=FrozenMap(dict(raw.get("matcher") or {})),
         pack=pack,
     )
 
@@ -157,8 +157,8 @@ def load_packs(folder: Path) -> RuleRegistry:
                 raise ValueError(f"rule {rule.id} defined twice ({rules[rule.id].pack} and {pack})")
             rules[rule.id] = rule
         if doc.get("data") is not None:
-            pack_data[pack] = MappingProxyType(dict(doc["data"]))
-    return RuleRegistry(MappingProxyType(rules), MappingProxyType(pack_data), digest.hexdigest()[:16])
+            pack_data[pack] = FrozenMap(dict(doc["data"]))
+    return RuleRegistry(FrozenMap(rules), FrozenMap(pack_data), digest.hexdigest()[:16])
 
 
 @cache

@@ -1,0 +1,88 @@
+"""`extgate check PATH`: run the gates, write the verdict in each requested format, exit with the verdict's code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TextIO
+
+from extgate.cli import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_PASSED
+from extgate.commands import UsageError
+from extgate.commands._common import add_scan_arguments, options_from_args, policy_from_args, source_from_args
+from extgate.engine import check
+from extgate.formatters import FORMATS, renderer
+from extgate.formatters.text import render_finding
+from extgate.model import Level, Status, Verdict, status_for
+from extgate.policy import Acknowledgement, dump_acknowledgements
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("check", help="check an extension archive or directory and print the verdict")
+    add_scan_arguments(p)
+    p.add_argument("--format", action="append", choices=FORMATS, help="text|json|sarif|markdown (repeatable)")
+    p.add_argument("--output", "-o", action="append", default=[], metavar="FILE", help="file for the matching --format")
+    p.add_argument("--yes", "-y", action="store_true", help="acknowledge all warnings (recorded as by flag)")
+    p.add_argument("--no-input", action="store_true", help="never prompt, even on a terminal")
+    p.add_argument("--badge", metavar="FILE.svg", help="also write a score badge (SVG)")
+    p.set_defaults(handler=run)
+
+
+def exit_code(verdict: Verdict) -> int:
+    if any(f.rule_id == "engine/internal-error" for f in verdict.findings):
+        return EXIT_INTERNAL
+    return EXIT_PASSED if verdict.status is Status.PASSED else EXIT_BLOCKED
+
+
+def run(args: argparse.Namespace) -> int:
+    formats: list[str] = args.format or ["text"]
+    if len(args.output) > len(formats):
+        raise UsageError("more --output than --format: give one --format per --output")
+    policy, policy_file = policy_from_args(args)
+    source = source_from_args(args)
+    verdict = check(source, policy, options=options_from_args(args, acknowledge_all=args.yes))
+    interactive = not args.no_input and sys.stdin.isatty() and sys.stderr.isatty()
+    if verdict.status is Status.NEEDS_ACKNOWLEDGEMENT and interactive and policy_file is not None:
+        verdict = acknowledge_interactively(verdict, policy_file, sys.stdin, sys.stderr)
+    for i, fmt in enumerate(formats):
+        text = renderer(fmt)(verdict)
+        if i < len(args.output) and args.output[i] != "-":
+            Path(args.output[i]).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.badge:
+        write_badge(verdict, Path(args.badge))
+    return exit_code(verdict)
+
+
+def acknowledge_interactively(verdict: Verdict, policy_file: Path, stdin: TextIO, out: TextIO) -> Verdict:
+    """Ask about each unacknowledged warning; record accepted ones (fingerprint + reason) in the policy file."""
+    accepted: list[Acknowledgement] = []
+    findings = list(verdict.findings)
+    for i, finding in enumerate(findings):
+        if finding.level is not Level.WARNING or finding.acknowledged:
+            continue
+        out.write(render_finding(finding) + "\nAcknowledge this warning? [y/N] ")
+        out.flush()
+        if stdin.readline().strip().lower() not in ("y", "yes"):
+            continue
+        out.write("Reason (recorded in the policy): ")
+        out.flush()
+        reason = stdin.readline().strip() or "acknowledged interactively"
+        accepted.append(Acknowledgement(finding.fingerprint, reason, finding.rule_id))
+        findings[i] = replace(finding, acknowledged=True, acknowledgement=f"policy: {reason}")
+    if accepted:
+        with policy_file.open("a", encoding="utf-8") as fh:
+            fh.write(dump_acknowledgements(accepted))
+        out.write(f"Recorded {len(accepted)} acknowledgement(s) in {policy_file}\n")
+    return replace(verdict, findings=tuple(findings), status=status_for(findings))
+
+
+def write_badge(verdict: Verdict, path: Path) -> None:
+    if verdict.score is None:
+        print("extgate: no score computed; badge not written", file=sys.stderr)
+        return
+    from extgate.scoring.badge import render as render_badge
+
+    path.write_text(render_badge(verdict.score), encoding="utf-8")
