@@ -286,13 +286,21 @@ class Dependency:
 
 @dataclass(frozen=True, slots=True)
 class FactorResult:
-    """One rubric factor: status is earned, missed, provisional or not-applicable."""
+    """One rubric factor: status is earned, missed, provisional or not-applicable.
+
+    max     the factor's weight (also for provisional and not-applicable factors, which the score leaves out)
+    hint    one line: how to earn the factor (specific to what was found when it was missed)
+    title   short human name from the rubric
+    detail  what was found ("7/9 exported declarations documented (78%)")
+    """
 
     id: str
     status: str
     earned: float
     max: float
     hint: str = ""
+    title: str = ""
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)

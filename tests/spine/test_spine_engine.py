@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from helpers import FuncGate, use_package
+from helpers import FuncGate, registry_with_test_rules, use_package
 
 from extgate import Options, Policy, Status, check
 from extgate.gates.interface import GateContext
@@ -16,7 +16,7 @@ PKG = Package.from_files({"package.json": '{"name": "a", "version": "1.0.0"}', "
 
 
 def warn(ctx: GateContext) -> list[Finding]:
-    return [ctx.finding("engine/internal-error", "placeholder", path="index.js", line=1, level=Level.WARNING)]
+    return [ctx.finding("demo/warning-rule", "placeholder", path="index.js", line=1)]
 
 
 def boom(ctx: GateContext) -> list[Finding]:
@@ -76,21 +76,27 @@ def test_policy_cannot_waive_internal_errors(monkeypatch: pytest.MonkeyPatch) ->
 
 def test_policy_levels_and_disable(monkeypatch: pytest.MonkeyPatch) -> None:
     use_package(monkeypatch, PKG, [FuncGate("code", warn)])
-    raised = Policy.from_mapping({"rules": {"engine/internal-error": {"level": "error"}}})
-    # engine/internal-error is never re-levelled; use a rule the policy may touch instead
-    assert check(b"x", raised).status is Status.NEEDS_ACKNOWLEDGEMENT
+    assert check(b"x", Policy.from_mapping({"rules": {"demo/warning-rule": {"level": "error"}}})).blocked
+    assert check(b"x", Policy.from_mapping({"rules": {"demo/warning-rule": {"level": "note"}}})).passed
+    disabled = check(b"x", Policy.from_mapping({"rules": {"demo/warning-rule": {"enabled": False}}}))
+    assert disabled.passed and not disabled.findings
+
+
+def test_profile_default_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_package(monkeypatch, PKG, [FuncGate("code", warn)])
+    assert check(b"x", options=Options(profile="swamp")).blocked  # demo/warning-rule is an error for swamp
 
 
 def test_fingerprints_stable_and_unique(monkeypatch: pytest.MonkeyPatch) -> None:
     def twice(ctx: GateContext) -> list[Finding]:
-        return [ctx.finding("engine/internal-error", "same", path="a.js", line=n, snippet="eval(x)") for n in (3, 9)]
+        return [ctx.finding("demo/error-rule", "same", path="a.js", line=n, snippet="eval(x)") for n in (3, 9)]
 
     use_package(monkeypatch, PKG, [FuncGate("code", twice)])
     first = [f.fingerprint for f in check(b"x").findings]
     assert len(set(first)) == 2 and first[0].endswith(":1") and first[1].endswith(":2")
 
     def moved(ctx: GateContext) -> list[Finding]:  # same evidence on other lines: the fingerprint does not move
-        return [ctx.finding("engine/internal-error", "same", path="a.js", line=n, snippet="eval(x)") for n in (30, 90)]
+        return [ctx.finding("demo/error-rule", "same", path="a.js", line=n, snippet="eval(x)") for n in (30, 90)]
 
     use_package(monkeypatch, PKG, [FuncGate("code", moved)])
     assert [f.fingerprint for f in check(b"x").findings] == first
@@ -125,3 +131,27 @@ def test_verdict_is_picklable_and_frozen(monkeypatch: pytest.MonkeyPatch) -> Non
     assert pickle.loads(pickle.dumps(verdict)) == verdict
     with pytest.raises(AttributeError):
         verdict.status = Status.PASSED  # type: ignore[misc]
+
+
+def test_in_archive_policy_cannot_lower_but_can_raise_and_acknowledge(monkeypatch: pytest.MonkeyPatch) -> None:
+    def both(ctx: GateContext) -> list[Finding]:
+        return [
+            ctx.finding("demo/error-rule", "err", path="index.js", line=1),
+            ctx.finding("demo/warning-rule", "warn", path="index.js", line=2),
+        ]
+
+    plain = Package.from_files({"index.js": "x"})
+    use_package(monkeypatch, plain, [FuncGate("code", both)])
+    warn_fp = next(f.fingerprint for f in check(b"x").findings if f.rule_id == "demo/warning-rule")
+    toml = (
+        '[rules."demo/error-rule"]\nlevel = "note"\n'
+        f'[[acknowledge]]\nfingerprint = "{warn_fp}"\nreason = "author says fine"\n'
+    )
+    use_package(monkeypatch, Package.from_files({"index.js": "x", ".extgate.toml": toml}), [FuncGate("code", both)])
+    verdict = check(b"x")
+    levels = {f.rule_id: (f.level, f.acknowledged) for f in verdict.findings}
+    assert levels["demo/error-rule"] == (Level.ERROR, False)  # not lowered
+    assert levels["demo/warning-rule"] == (Level.WARNING, True)  # acknowledged
+    raise_toml = '[rules."demo/warning-rule"]\nlevel = "error"\n'
+    use_package(monkeypatch, Package.from_files({"index.js": "x", ".extgate.toml": raise_toml}), [FuncGate("c", both)])
+    assert {f.rule_id: f.level for f in check(b"x").findings}["demo/warning-rule"] is Level.ERROR
