@@ -14,4 +14,4 @@ from extgate.model import Finding, Level, Location, Status, Verdict
 from extgate.options import Options
 from extgate.policy import Policy
 
-__all__ = ["Finding", "Level", "Location", "Options", "Policy", "Status", "Verdict", "__version__", "check"]
+__all__ = ["Finding", "Level", "Location", "Options", "Policy", "Status", "Verdict", "__version__", "acheck", "check"]

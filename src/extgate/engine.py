@@ -6,6 +6,7 @@ written. Any exception inside a stage becomes an `engine/internal-error` finding
 
 from __future__ import annotations
 
+import asyncio
 import time
 import tomllib
 import traceback
@@ -91,6 +92,11 @@ def check(source: Source, policy: Policy | None = None, *, options: Options | No
         notes=tuple(notes) + facts.notes,
         manifest={k: manifest[k] for k in ("name", "version") if isinstance(manifest.get(k), str)},
     )
+
+
+async def acheck(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
+    """`check` for an event loop (the publish service): runs in a worker thread; the engine holds no shared state."""
+    return await asyncio.to_thread(check, source, policy, options=options)
 
 
 def finalize(findings: Sequence[Finding], policy: Policy, *, acknowledge_all: bool = False) -> list[Finding]:
@@ -185,4 +191,4 @@ def _describe(source: Source) -> str:
     return "<bytes>" if isinstance(source, (bytes, bytearray, memoryview)) else "<stream>"
 
 
-__all__ = ["GATES", "Location", "check", "finalize", "internal_error"]
+__all__ = ["GATES", "Location", "acheck", "check", "finalize", "internal_error"]

@@ -155,3 +155,17 @@ def test_in_archive_policy_cannot_lower_but_can_raise_and_acknowledge(monkeypatc
     raise_toml = '[rules."demo/warning-rule"]\nlevel = "error"\n'
     use_package(monkeypatch, Package.from_files({"index.js": "x", ".extgate.toml": raise_toml}), [FuncGate("c", both)])
     assert {f.rule_id: f.level for f in check(b"x").findings}["demo/warning-rule"] is Level.ERROR
+
+
+def test_acheck_and_threads_agree_with_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from extgate import acheck
+
+    use_package(monkeypatch, PKG, [FuncGate("code", warn)])
+    expected = check(b"x").findings
+    assert asyncio.run(acheck(b"x")).findings == expected
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: check(b"x").findings, range(8)))
+    assert all(r == expected for r in results)

@@ -23,7 +23,7 @@ from extgate.facts import Facts, Manifest
 from extgate.model import FactorResult, Finding, Package
 from extgate.options import Options
 from extgate.policy import Policy
-from extgate.scoring.rubric import FactorSpec
+from extgate.scoring.rubric import FactorSpec, Rubric
 
 if TYPE_CHECKING:
     import httpx
@@ -40,6 +40,7 @@ STATUSES = (EARNED, MISSED, PROVISIONAL, NOT_APPLICABLE)
 class ScoringContext:
     """Inputs of one scoring run plus lazily computed views several factors share (manifest, README).
 
+    rubric  the rubric being applied
     client  an httpx client for repository verification; None = one is created per request when the network is
             allowed (tests pass a client whose transport points at a loopback server)
     """
@@ -51,10 +52,12 @@ class ScoringContext:
         findings: Sequence[Finding],
         options: Options,
         policy: Policy,
+        rubric: Rubric,
         *,
         client: httpx.Client | None = None,
     ) -> None:
         self.package = package
+        self.rubric = rubric
         self.facts = facts
         self.findings = tuple(findings)
         self.options = options
@@ -76,6 +79,25 @@ class ScoringContext:
         from extgate.scoring.readme import find_readme
 
         return find_readme(self.package)
+
+    @cached_property
+    def readme_problem(self) -> str | None:
+        """Why the root README is scaffold text or a stub (has-readme's settings decide); None when it is real or
+        absent. All three README factors give no credit for scaffold text."""
+        from extgate.scoring.readme import template_reason
+
+        if self.readme is None:
+            return None
+        try:
+            spec = self.rubric.factor("has-readme")
+        except KeyError:
+            spec = FactorSpec("has-readme", 1.0, "README", "")
+        return template_reason(
+            self.readme,
+            phrases=spec.strings("template_phrases"),
+            placeholder_words=spec.strings("placeholder_words"),
+            min_chars=int(spec.setting("min_chars", 120)),
+        )
 
     def manifest_value(self, key: str) -> object:
         """A top-level manifest field, None when there is no manifest or no such key."""

@@ -49,14 +49,14 @@ class Readme:
     headings: tuple[str, ...]
     code_blocks: tuple[CodeBlock, ...]
 
-    def has_heading(self, words: tuple[str, ...]) -> bool:
-        """A heading that is, or starts with, one of `words` (lower-case, e.g. 'install' matches 'Installation')."""
-        patterns = [re.compile(r"(?:^|\s)" + re.escape(w) + r"(?:s|ation|ing)?(?:\s|$)") for w in words]
-        for heading in self.headings:
-            cleaned = " ".join(re.sub(r"[^a-z0-9' ]+", " ", heading).split())
-            if any(p.search(cleaned) for p in patterns):
-                return True
-        return False
+    def heading_indexes(self, words: tuple[str, ...]) -> set[int]:
+        """Indexes of headings naming one of `words` ('install' also matches 'Installation', 'Installing')."""
+        return {i for i, heading in enumerate(self.headings) if heading_matches(heading, words)}
+
+
+def heading_matches(heading: str, words: tuple[str, ...]) -> bool:
+    cleaned = " ".join(re.sub(r"[^a-z0-9' ]+", " ", heading.lower()).split())
+    return any(re.search(r"(?:^|\s)" + re.escape(w) + r"(?:s|ation|ing)?(?:\s|$)", cleaned) for w in words if w)
 
 
 def find_readme(package: Package) -> Readme | None:
