@@ -9,7 +9,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from extgate.engine import check
+from extgate.engine import acheck, check
 from extgate.model import Finding, Level, Location, Status, Verdict
 from extgate.options import Options
 from extgate.policy import Policy
