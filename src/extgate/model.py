@@ -133,6 +133,9 @@ class Entry:
     sha256       hex digest of the content, None when not a regular file or not read
     data         the content; None when not read (not a file, over a limit, or the directory input's lazy read failed)
     truncated    True when reading stopped at a limit before the end of the member
+    compressed_size  bytes the member occupies compressed (zip members; for per-member bomb ratios), None otherwise
+    publish_path  where the file lands in the published archive when that differs from `path` (a swamp directory:
+                 extensions/models/x.ts -> models/x.ts); None when the same
     """
 
     path: str
@@ -145,6 +148,8 @@ class Entry:
     sha256: str | None = None
     data: bytes | None = None
     truncated: bool = False
+    compressed_size: int | None = None
+    publish_path: str | None = None
 
     @property
     def is_file(self) -> bool:
@@ -192,6 +197,8 @@ class Package:
     issues       problems intake itself met (corrupt archive, a limit hit while streaming); the archive gate turns
                  them into findings
     root         for a directory input, its absolute path; '' otherwise
+    decompressed_bytes  member content bytes the decompressor actually produced, including parts of over-size
+                 members read past the per-file cap and discarded (0 for a directory)
     """
 
     source: str
@@ -203,6 +210,7 @@ class Package:
     archive_bytes: int = 0
     issues: tuple[Issue, ...] = ()
     root: str = ""
+    decompressed_bytes: int = 0
 
     @property
     def files(self) -> tuple[Entry, ...]:

@@ -102,9 +102,7 @@ class Verdaccio:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise VerdaccioUnavailable(
-                    f"Verdaccio exited with {self._process.returncode}: {self._tail()}"
-                )
+                raise VerdaccioUnavailable(f"Verdaccio exited with {self._process.returncode}: {self._tail()}")
             try:
                 if httpx.get(f"{self.url}/-/ping", timeout=2).status_code == 200:
                     return
@@ -121,9 +119,7 @@ class Verdaccio:
             timeout=30,
         )
         if response.status_code not in (200, 201):
-            raise VerdaccioUnavailable(
-                f"user creation failed: HTTP {response.status_code} {response.text[:200]}"
-            )
+            raise VerdaccioUnavailable(f"user creation failed: HTTP {response.status_code} {response.text[:200]}")
         self.token = str(response.json()["token"])
         host = self.url.removeprefix("http:")
         self.npmrc.write_text(f"{host}/:_authToken={self.token}\nregistry={self.url}/\n")

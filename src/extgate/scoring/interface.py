@@ -130,6 +130,9 @@ class BaseFactor:
     def weight(self) -> float:
         return self.spec.weight
 
+    def evaluate(self, ctx: ScoringContext) -> FactorResult:
+        raise NotImplementedError
+
     def _result(self, status: str, earned: float, hint: str | None, detail: str) -> FactorResult:
         return FactorResult(
             id=self.spec.id,

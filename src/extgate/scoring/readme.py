@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from extgate.model import Entry, Package
 
 MAX_README_BYTES = 1_000_000
+MAX_LINE = 2000
 # preference order when several exist at the root
 README_NAMES = ("readme.md", "readme.markdown", "readme.mdx", "readme", "readme.txt", "readme.rst")
 
@@ -82,7 +83,8 @@ def analyse(path: str, text: str) -> Readme:
     prose: list[str] = []
     headings: list[str] = []
     blocks: list[CodeBlock] = []
-    lines = visible.split("\n")
+    # a heading or badge line is short; capping each line keeps every regex below linear in the README's size
+    lines = [line[:MAX_LINE] for line in visible.split("\n")]
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -150,7 +152,7 @@ def template_reason(
     for phrase in phrases:
         if phrase and phrase in flat:
             return f"it still contains scaffold text ({phrase!r})"
-    prose_text = "\n".join(readme.prose)
+    prose_text = "\n".join((*readme.headings, *readme.prose))  # code blocks may show template syntax on purpose
     placeholder = _PLACEHOLDER.search(prose_text)
     if placeholder:
         return f"it has an unfilled template placeholder ({placeholder.group(0)[:40]!r})"

@@ -59,8 +59,12 @@ class RichReadme(BaseFactor):
         min_chars = int(self.spec.setting("min_chars", 500))
         min_blocks = int(self.spec.setting("min_code_blocks", 2))
         blocks = len(readme.code_blocks)
-        sections = _install_and_usage(readme, self.spec.strings("install_headings"), self.spec.strings("usage_headings"))
-        found = f"{readme.length} characters, {blocks} code block(s), install+usage sections: {'yes' if sections else 'no'}"
+        sections = _install_and_usage(
+            readme, self.spec.strings("install_headings"), self.spec.strings("usage_headings")
+        )
+        found = (
+            f"{readme.length} characters, {blocks} code block(s), install+usage sections: {'yes' if sections else 'no'}"
+        )
         if readme.length < min_chars:
             return self.missed(
                 found, hint=f"Expand {readme.path} to at least {min_chars} characters (it has {readme.length})."

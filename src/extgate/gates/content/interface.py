@@ -1,0 +1,216 @@
+"""Data shared by the content gate's parts: rule specs and config in, hits out.
+
+Everything here is frozen, hashable and picklable, so `analyze_file(path, data, config)` can be cached by content hash
+and run in worker processes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Any, Protocol
+
+from extgate.model import Level
+
+Frozen = Any  # str | int | float | bool | None | tuple[Frozen, ...] -- mypy has no recursive alias worth the noise
+
+
+def freeze(value: Any) -> Frozen:
+    """YAML/TOML data -> hashable data: lists become tuples, mappings become sorted (key, value) tuples."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(freeze(v) for v in value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"unsupported value in rule data: {type(value).__name__}")
+
+
+@dataclass(frozen=True, slots=True)
+class Params:
+    """A rule's matcher settings as a frozen, sorted tuple of (key, value) pairs."""
+
+    items: tuple[tuple[str, Frozen], ...] = ()
+
+    @classmethod
+    def of(cls, mapping: Mapping[str, Any]) -> Params:
+        return cls(tuple(sorted((str(k), freeze(v)) for k, v in mapping.items())))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        for k, v in self.items:
+            if k == key:
+                return v
+        return default
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value = self.get(key, ())
+        return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+    def table(self, key: str) -> dict[str, Frozen]:
+        """A frozen mapping parameter back as a dict."""
+        return dict(self.get(key, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class FileFilter:
+    """Which files a rule or pattern applies to. Globs without `/` match the file name, others the whole path;
+    matching is case-insensitive. Empty `include` means every text file."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, raw: Any) -> FileFilter:
+        if raw is None:
+            return cls()
+        if isinstance(raw, (list, tuple)):
+            return cls(include=tuple(str(g).lower() for g in raw))
+        return cls(
+            include=tuple(str(g).lower() for g in raw.get("include") or ()),
+            exclude=tuple(str(g).lower() for g in raw.get("exclude") or ()),
+        )
+
+    def applies(self, path: str) -> bool:
+        lower = path.lower()
+        name = lower.rsplit("/", 1)[-1]
+        if any(_glob(lower, name, g) for g in self.exclude):
+            return False
+        return not self.include or any(_glob(lower, name, g) for g in self.include)
+
+
+def _glob(path: str, name: str, glob: str) -> bool:
+    return fnmatchcase(path, glob) if "/" in glob else fnmatchcase(name, glob)
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSpec:
+    """One regular expression of a rule (bytes syntax of Python `re`, also fed to hyperscan in prefilter mode).
+
+    regex     the expression after `${param}` expansion
+    caseless  match case-insensitively
+    files     extra file filter for this pattern only (e.g. unquoted assignments only in config files)
+    requires  literals of which at least one occurs in every match (YAML `requires`): without hyperscan, a
+              `bytes.find` for them skips the regex on files that cannot match
+    """
+
+    regex: str
+    caseless: bool = False
+    files: FileFilter = FileFilter()
+    requires: tuple[str, ...] = ()
+
+    def compiled(self) -> re.Pattern[bytes]:
+        return re.compile(self.regex.encode("utf-8"), re.IGNORECASE if self.caseless else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """A rule as the content gate runs it.
+
+    rule_id   stable id (`content/...` or `secrets/...`)
+    kind      the handler: regex, long-line, blob, ipv4, url, pem, aws, assignment, dotenv
+    patterns  the rule's expressions (may be empty for structural kinds)
+    files     which files the rule applies to
+    params    everything else from the YAML matcher, with policy overrides already applied
+    """
+
+    rule_id: str
+    kind: str
+    patterns: tuple[PatternSpec, ...] = ()
+    files: FileFilter = FileFilter()
+    params: Params = Params()
+
+
+@dataclass(frozen=True, slots=True)
+class ContentConfig:
+    """Everything `analyze_file` needs besides the file. Hashable: use it as part of a cache key.
+
+    rules              enabled rules, in evaluation order
+    text_suffixes      always scanned as text, even with NUL bytes (code and docs run or get read as text)
+    binary_suffixes    never scanned (images, fonts, archives)
+    max_hits_per_rule  hits listed per rule per file; the rest become one summary hit
+    max_counted        how far the rest are counted before the summary says "N+"
+    max_candidates     regex candidates one rule may examine in one file; then a content/scan-limit hit
+    max_scan_bytes     bytes of one file that are scanned; the rest gets a content/scan-limit hit
+    engine             auto | hyperscan | re: the prefilter; exact spans always come from `re`
+    """
+
+    rules: tuple[RuleSpec, ...]
+    text_suffixes: frozenset[str] = frozenset()
+    binary_suffixes: frozenset[str] = frozenset()
+    max_hits_per_rule: int = 20
+    max_counted: int = 10_000
+    max_candidates: int = 100_000
+    max_scan_bytes: int = 16_000_000
+    engine: str = "auto"
+
+    def rule(self, rule_id: str) -> RuleSpec | None:
+        for spec in self.rules:
+            if spec.rule_id == rule_id:
+                return spec
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One finding-to-be from one file. Locations are 1-based; columns count characters (code points).
+
+    level       None = the rule's default level for the profile; set when a rule has a documented second level
+    evidence    what the fingerprint is computed from (a hash for secrets; never the secret itself)
+    properties  sorted (key, value) pairs: counts, lengths, categories
+    """
+
+    rule_id: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    snippet: str | None = None
+    evidence: str | None = None
+    level: Level | None = None
+    properties: tuple[tuple[str, str | int | float | bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """A handler's hit before positions are computed: byte offsets into the file.
+
+    covers  further spans this hit accounts for (an AWS key's secret), so deferring rules do not report them again
+    shows   the byte range the snippet copies from the file (None: the snippet holds no raw file text); a snippet
+            that would show part of a reported secret is withheld
+    """
+
+    start: int
+    end: int
+    message: str
+    snippet: str | None = None
+    evidence: str | None = None
+    level: Level | None = None
+    properties: tuple[tuple[str, str | int | float | bool], ...] = ()
+    covers: tuple[tuple[int, int], ...] = ()
+    shows: tuple[int, int] | None = None
+
+
+class Prefilter(Protocol):
+    """A multi-pattern prefilter: which patterns can match somewhere in `data` (None = maybe all of them)."""
+
+    engine: str
+
+    def candidates(self, data: bytes) -> frozenset[int] | None: ...
+
+
+class Scan(Protocol):
+    """What a rule handler sees of one file (implemented in analysis.py)."""
+
+    path: str
+    data: bytes
+
+    def matches(self, spec: RuleSpec) -> Iterator[re.Match[bytes]]: ...
+
+    def active(self, rule_id: str) -> bool: ...
+
+
+def props(**values: str | int | float | bool) -> tuple[tuple[str, str | int | float | bool], ...]:
+    return tuple(sorted(values.items()))

@@ -1,0 +1,204 @@
+"""Read an archive (tar, tgz, tar.bz2, tar.xz, zip/vsix) from a binary stream into a Package.
+
+The format comes from the magic bytes. The raw upload is hashed (sha256, sha512 SRI) as it streams; members are
+decompressed within the budget. Bad input never raises: it becomes an Issue on the Package.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+from dataclasses import replace
+from types import MappingProxyType
+from typing import BinaryIO, cast
+
+from extgate.intake import tar, zip
+from extgate.intake.interface import IntakeLimits
+from extgate.intake.limits import (
+    CHUNK,
+    Budget,
+    HashingReader,
+    LimitReached,
+    Readable,
+    StreamCounter,
+    issue,
+    raw_cap,
+    stream_cap,
+)
+from extgate.intake.paths import strip_prefix, top_folder
+from extgate.intake.sniff import HEAD_BYTES, sniff
+from extgate.model import Entry, EntryKind, Issue, Package
+
+_TAR_FORMATS = {"gzip": "tgz", "bzip2": "tar.bz2", "xz": "tar.xz", "tar": "tar"}
+_VSIX_METADATA = ("extension.vsixmanifest", "[Content_Types].xml")
+
+
+def read_archive(stream: BinaryIO, *, source: str, limits: IntakeLimits) -> Package:
+    seekable = _seekable(stream)
+    start = 0
+    if seekable:
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+        if size > raw_cap(limits):
+            return _too_big(source, size, limits)
+    head = _read_head(stream)
+    kind = sniff(head)
+    if seekable:
+        stream.seek(start)
+        prefix = b""
+    else:
+        prefix = head
+    if kind == "zip":
+        return _read_zip(stream, prefix, source=source, limits=limits)
+    raw = HashingReader(stream, raw_cap(limits), prefix)
+    budget = Budget(limits)
+    if kind in _TAR_FORMATS:
+        entries, issues = _read_tar(raw, kind, budget, limits)
+        fmt = _TAR_FORMATS[kind]
+    else:
+        entries, issues = [], [_unknown(kind, head)]
+        fmt = "unknown"
+    try:
+        raw.drain()
+    except LimitReached as stop:
+        issues.append(stop.issue)
+    return _package(source, fmt, entries, issues, raw, budget)
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def _read_head(stream: BinaryIO) -> bytes:
+    head = b""
+    while len(head) < HEAD_BYTES:
+        chunk = stream.read(HEAD_BYTES - len(head))
+        if not chunk:
+            break
+        head += chunk
+    return head
+
+
+def _read_tar(raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimits) -> tuple[list[Entry], list[Issue]]:
+    decompressed: Readable
+    if kind == "gzip":
+        decompressed = gzip.GzipFile(fileobj=cast(BinaryIO, raw), mode="rb")
+    elif kind == "bzip2":
+        decompressed = bz2.BZ2File(cast(BinaryIO, raw))
+    elif kind == "xz":
+        decompressed = lzma.LZMAFile(cast(BinaryIO, raw))  # noqa: SIM115 - wraps `raw`, owns nothing
+    else:
+        decompressed = raw
+    counter = StreamCounter(decompressed, stream_cap(limits))
+    entries, issues = tar.read_members(counter, budget)
+    # where the decompressor stood when reading stopped: the honest denominator of a bomb's ratio
+    issues = [
+        replace(i, properties=MappingProxyType({**i.properties, "compressed_bytes_read": raw.count}))
+        if i.rule_id == "archive/too-large"
+        else i
+        for i in issues
+    ]
+    return entries, issues
+
+
+def _read_zip(stream: BinaryIO, prefix: bytes, *, source: str, limits: IntakeLimits) -> Package:
+    """zipfile needs to seek: hash the whole (bounded) upload first, buffering a non-seekable stream."""
+    raw = HashingReader(stream, raw_cap(limits), prefix)
+    budget = Budget(limits)
+    seekable: BinaryIO = stream
+    buffer: io.BytesIO | None = None if not prefix and _seekable(stream) else io.BytesIO()
+    start = stream.tell() if buffer is None else 0
+    try:
+        while chunk := raw.read(CHUNK * 16):
+            if buffer is not None:
+                buffer.write(chunk)
+    except LimitReached as stop:
+        return _package(source, "zip", [], [stop.issue], raw, budget, complete=False)
+    if buffer is not None:
+        seekable = buffer
+    seekable.seek(start)
+    entries, issues = zip.read_members(seekable, budget)
+    return _package(source, "zip", entries, issues, raw, budget)
+
+
+def _unknown(kind: str, head: bytes) -> Issue:
+    if kind == "empty":
+        return issue("archive/corrupt", "the upload is empty (0 bytes). Upload the packed archive (npm pack).")
+    if kind != "unknown":
+        return issue(
+            "archive/corrupt",
+            f"the upload is a {kind} archive, which extgate does not read. Publish a .tgz, .tar or .zip.",
+            format=kind,
+        )
+    return issue(
+        "archive/corrupt",
+        f"the upload is not a recognised archive (it starts with {head[:8].hex(' ')}). "
+        "Publish a .tgz (npm pack), .tar or .zip.",
+    )
+
+
+def _too_big(source: str, size: int, limits: IntakeLimits) -> Package:
+    found = issue(
+        "archive/too-large",
+        f"the upload is {size:,} bytes, more than the {raw_cap(limits):,} bytes extgate reads; nothing was read. "
+        "Publish a smaller archive.",
+        upload_bytes=size,
+    )
+    return Package(source=source, format="unknown", entries=(), archive_bytes=size, issues=(found,))
+
+
+def _vsix_prefix(entries: list[Entry]) -> str:
+    """A .vsix keeps its files under `extension/` beside two packaging files at the root."""
+    names = {e.path for e in entries}
+    if "extension.vsixmanifest" not in names:
+        return ""
+    for entry in entries:
+        if entry.path not in _VSIX_METADATA and not entry.path.startswith("extension/") and entry.path != "extension":
+            return ""
+    return "extension/"
+
+
+def _package(
+    source: str,
+    fmt: str,
+    entries: list[Entry],
+    issues: list[Issue],
+    raw: HashingReader,
+    budget: Budget,
+    *,
+    complete: bool = True,
+) -> Package:
+    named = [(e.path, e.kind is EntryKind.DIRECTORY) for e in entries]
+    named += [(i.path, False) for i in issues if i.path]  # a member reading stopped in still shows the layout
+    prefix = _vsix_prefix(entries) or top_folder(named)
+    stripped: list[Entry] = []
+    for entry in entries:
+        path = strip_prefix(entry.path, prefix) if entry.path not in _VSIX_METADATA or not prefix else entry.path
+        if not path and entry.kind is EntryKind.DIRECTORY:
+            continue  # the top folder itself
+        stripped.append(replace(entry, path=path or entry.path))
+    issues = [replace(i, path=strip_prefix(i.path, prefix) or i.path) if i.path else i for i in issues]
+    if fmt != "unknown" and not any(e.kind is not EntryKind.DIRECTORY for e in stripped) and not issues:
+        issues.append(
+            issue(
+                "archive/corrupt", "the archive contains no files: there is nothing to publish. Pack the package again."
+            )
+        )
+    whole = complete and raw.eof and not raw.over_cap
+    return Package(
+        source=source,
+        format=fmt,
+        entries=tuple(stripped),
+        root_prefix=prefix,
+        sha256=raw.digests.sha256 if whole else "",
+        integrity=raw.digests.integrity if whole else "",
+        archive_bytes=raw.count,
+        issues=tuple(issues),
+        decompressed_bytes=budget.content_bytes,
+    )

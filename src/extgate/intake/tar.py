@@ -1,0 +1,120 @@
+"""Tar members, streamed (`tarfile` mode `r|`) over a counting reader: nothing is extracted, links are recorded and
+never followed, every member is read at most once, in chunks, within the budget."""
+
+from __future__ import annotations
+
+import lzma
+import tarfile
+import zlib
+from dataclasses import replace
+from types import MappingProxyType
+
+from extgate.intake.limits import HEADER_ALLOWANCE, Budget, LimitReached, StreamCounter, issue, skip
+from extgate.intake.paths import from_surrogates, normalize
+from extgate.model import Entry, EntryKind, Issue
+
+# what a broken or truncated compressed tar can raise from inside tarfile / the decompressors
+CORRUPT_ERRORS: tuple[type[BaseException], ...] = (
+    tarfile.TarError,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,  # gzip.BadGzipFile, bz2 "Invalid data stream"
+    ValueError,
+    UnicodeError,
+)
+
+
+def kind_of(member: tarfile.TarInfo) -> EntryKind:
+    if member.isreg():
+        return EntryKind.FILE
+    if member.isdir():
+        return EntryKind.DIRECTORY
+    if member.issym():
+        return EntryKind.SYMLINK
+    if member.islnk():
+        return EntryKind.HARDLINK
+    if member.ischr() or member.isblk():
+        return EntryKind.DEVICE
+    if member.isfifo():
+        return EntryKind.FIFO
+    return EntryKind.OTHER  # GNU volume headers, unknown type flags
+
+
+def _padded(size: int) -> int:
+    return (size + 511) // 512 * 512
+
+
+def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], list[Issue]]:
+    """All members of the (already decompressed) tar stream behind `counter`, until the end, a limit or an error."""
+    entries: list[Entry] = []
+    issues: list[Issue] = []
+    where = ["at the first header"]
+    counter.where = lambda: where[0]
+    pending = 0  # decompressed bytes of the previous member tarfile still has to skip before the next header
+    try:
+        counter.window_end = counter.count + HEADER_ALLOWANCE
+        with tarfile.open(fileobj=counter, mode="r|", encoding="utf-8", errors="surrogateescape") as archive:  # type: ignore[call-overload]
+            while True:
+                counter.window_end = counter.count + pending + HEADER_ALLOWANCE
+                member = archive.next()
+                counter.window_end = None
+                if member is None:
+                    break
+                path, raw = from_surrogates(member.name)
+                norm = normalize(path)
+                where[0] = f"at member {budget.members + 1:,} ({norm})"
+                kind = kind_of(member)
+                budget.admit(norm, is_dir=kind is EntryKind.DIRECTORY)
+                pending = 512
+                if kind is EntryKind.FILE:
+                    stream = archive.extractfile(member)
+                    if stream is None:  # pragma: no cover - isreg() members always have a stream
+                        continue
+                    before = budget.content_bytes
+                    data, sha256, size, truncated, found = budget.read(stream, norm)
+                    entries.append(
+                        Entry(
+                            path=norm,
+                            kind=kind,
+                            size=size,
+                            raw_name=raw,
+                            declared_size=member.size,
+                            mode=member.mode,
+                            sha256=sha256,
+                            data=data,
+                            truncated=truncated,
+                        )
+                    )
+                    if found is not None:
+                        try:
+                            skip(stream, budget, norm)  # decompressed anyway to reach the next header: count it
+                        finally:
+                            total = budget.content_bytes - before
+                            props = MappingProxyType({**found.properties, "decompressed_bytes": total})
+                            issues.append(replace(found, properties=props))
+                    continue
+                if kind is EntryKind.OTHER:
+                    pending = _padded(member.size) + 512  # tarfile skips its payload
+                target = from_surrogates(member.linkname)[0] if member.linkname else None
+                entries.append(
+                    Entry(
+                        path=norm,
+                        kind=kind,
+                        raw_name=raw,
+                        declared_size=member.size,
+                        mode=member.mode,
+                        link_target=target,
+                    )
+                )
+    except LimitReached as stop:
+        issues.append(stop.issue)
+    except CORRUPT_ERRORS as exc:
+        issues.append(
+            issue(
+                "archive/corrupt",
+                f"the archive is corrupt or truncated {where[0]} ({type(exc).__name__}: {exc}); reading stopped. "
+                "Re-create it with `npm pack` or `tar -czf` and upload the complete file.",
+            )
+        )
+    return entries, issues

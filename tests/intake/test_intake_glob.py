@@ -1,0 +1,109 @@
+"""The ignore-rule matcher: unit cases, and a differential check against the minimatch that ships inside npm."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from extgate.intake.glob import Glob, brace_expand, compile_rules
+
+
+def test_brace_expansion() -> None:
+    assert brace_expand("a{b,c}d") == ["abd", "acd"]
+    assert brace_expand("x{1..3}") == ["x1", "x2", "x3"]
+    assert brace_expand("{a,{b,c}}") == ["a", "b", "c"]
+    assert brace_expand("readme{,.*[^~$]}") == ["readme", "readme.*[^~$]"]
+    assert brace_expand("{}") == ["{}"] and brace_expand("{only}") == ["{only}"]
+    assert len(brace_expand("{a,b}" * 20)) == 256  # bounded
+
+
+def test_negation_comments_and_empty() -> None:
+    rule = Glob.compile("!lib/**")
+    assert rule.negate and rule.match("lib/a.js")  # flipNegate: a hit is a hit
+    assert not Glob.compile("#x").match("#x")
+    assert Glob.compile("!!x").negate is False
+    assert [r.pattern for r in compile_rules("# c\n\n  *.log  \r\n!keep.log\n")] == ["*.log", "!keep.log"]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "partial", "expected"),
+    [
+        ("*.js", "lib/deep/a.js", False, True),  # matchBase for one-portion patterns
+        ("/lib", "lib", False, False),
+        ("/lib", "/lib", False, True),
+        ("lib/", "lib/", False, True),
+        ("lib/", "lib", False, False),
+        ("lib/**", "lib/a/b.js", False, True),
+        ("src/**/*.ts", "src/a/b/c.ts", False, True),
+        ("src/**/*.ts", "src/c.ts", False, True),
+        ("src/**/*.ts", "src", True, True),  # partial: the folder may contain a match
+        ("src/**/*.ts", "docs", True, False),
+        ("**/.git/**", "a/.git/HEAD", False, True),
+        ("*", ".hidden", False, True),  # dot: true
+        ("README", "readme", False, True),  # nocase
+        ("[!a]*.js", "b.js", False, True),
+        ("[!a]*.js", "a.js", False, False),
+        ("a\\*b", "a*b", False, True),
+        ("a\\*b", "axb", False, False),
+    ],
+)
+def test_match(pattern: str, path: str, partial: bool, expected: bool) -> None:
+    assert Glob.compile(pattern).match(path, partial) is expected
+
+
+PATTERNS = [
+    "*", "*.js", "lib", "lib/", "/lib", "lib/**", "**/.git", "**/.git/**", ".*.swp", "._*", "**/._*/**", "*.orig",
+    "/build/config.gypi", "!/readme{,.*[^~$]}", "!/license{,.*[^~$]}", "a/**/b", "**/*.md", "a/**", "**",
+    "src/**/*.ts", "!lib/**", "lib/*", "lib/*/", "x/**/y/**/z", "a/*/c", "[abc]*.js", "[!a]*", "foo?.js", "{a,b}/c",
+    "docs/{x,y/z}.md", "/.wafpickle-*", "node_modules", "/node_modules", "test/", "**/test/**", "*.[jt]s",
+    "dist/**/*.d.ts", "/**/foo", "a/b/../c", "[[:digit:]]*.js",
+]  # fmt: skip
+PATHS = [
+    "lib", "lib/", "lib/a.js", "lib/sub/b.js", "/lib", "/lib/a.js", "README.md", "/README.md", "/readme", "/README~",
+    "a/b", "a/x/b", "a/x/y/b", ".git", "x/.git", "x/.git/HEAD", ".foo.swp", "dir/._x", "._x/y", "a.orig",
+    "build/config.gypi", "/build/config.gypi", "src/a/b/c.ts", "src/c.ts", "a/b/c", "a/b/", "x/p/y/q/z", "x/y/z",
+    "b.js", "a.js", "foo1.js", "a/c", "b/c", "docs/x.md", "docs/y/z.md", "node_modules", "x/node_modules", "test",
+    "test/", "a/test/b", "x.ts", "dist/a/b.d.ts", "foo", "/x/foo", "a", "a/", "/LICENSE.txt", "/.wafpickle-7", "1a.js",
+]  # fmt: skip
+
+
+def _npm_minimatch() -> Path | None:
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        return None
+    try:
+        root = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    candidate = Path(root.strip()) / "npm" / "node_modules" / "minimatch"
+    return candidate if candidate.is_dir() else None
+
+
+def test_agrees_with_npms_own_minimatch(tmp_path: Path) -> None:
+    minimatch = _npm_minimatch()
+    if minimatch is None:
+        pytest.skip("npm's bundled minimatch not found (node/npm not on PATH): differential glob test SKIPPED")
+    cases = [[p, f, partial] for p in PATTERNS for f in PATHS for partial in (False, True)]
+    script = tmp_path / "mm.js"
+    script.write_text(
+        "const {Minimatch} = require(process.argv[2]);\n"
+        "const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
+        "const opts = {matchBase: true, dot: true, flipNegate: true, nocase: true};\n"
+        "console.log(JSON.stringify(cases.map(([p, f, partial]) => new Minimatch(p, opts).match(f, partial))));\n"
+    )
+    result = subprocess.run(
+        ["node", str(script), str(minimatch)], input=json.dumps(cases), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    expected = json.loads(result.stdout)
+    mismatches = [
+        (p, f, partial, want)
+        for (p, f, partial), want in zip(cases, expected, strict=True)
+        if Glob.compile(p).match(f, partial) is not want
+    ]
+    assert mismatches == []
+    assert len(cases) > 3000
