@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import random
 import statistics
 import string
 import time
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 from extgate.gates.content import analyze_file, config_from
 from extgate.gates.content.entropy import shannon
@@ -43,7 +45,7 @@ NOT_SECRETS = [
     "Password123!",
 ]
 NOT_BLOBS = {
-    "camelCase identifier": "reallyLongFunctionNameThatGoesOnAndOnAndOnForeverAndEverAndEverWithoutEndingAnywhereNearSoon",
+    "camelCase identifier": "reallyLongFunctionNameThatGoesOnAndOnAndOnForeverAndEverAndEverWithoutEndingNearSoon",
     "node_modules path": "node_modules/jest-circus/node_modules/pretty-format/node_modules/ansi-styles/node_modules/x",
     "kebab class list": "tw-bg-gradient-to-r-from-indigo-500-via-purple-500-to-pink-500-hover-from-indigo-600-via-x",
     "repeated A": "A" * 120,
@@ -64,7 +66,8 @@ def entropy_tables() -> None:
     print("\nbase64 of real data:")
     text = (" ".join(["the quick brown fox jumps over the lazy dog"] * 40)).encode()
     print(f"  base64(English text): {shannon(base64.b64encode(text)):.2f}")
-    print(f"  base64(random 75 bytes), min of 500: {min(shannon(base64.b64encode(rng.randbytes(75))) for _ in range(500)):.2f}")
+    lowest = min(shannon(base64.b64encode(rng.randbytes(75))) for _ in range(500))
+    print(f"  base64(random 75 bytes), min of 500: {lowest:.2f}")
     print("\nvalues that are not secrets:")
     for value in NOT_SECRETS:
         print(f"  {value!r:28} {shannon(value):.2f}")
@@ -80,7 +83,13 @@ def _measure(label: str, config: ContentConfig, path: str, data: bytes) -> None:
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"  {label:38} {len(data) / 1e6:6.1f} MB  {elapsed * 1000:8.1f} ms  peak {peak / 1e6:6.1f} MB  {len(hits)} hits")
+    print(
+        f"  {label:38} {len(data) / 1e6:6.1f} MB  {elapsed * 1000:8.1f} ms  peak {peak / 1e6:6.1f} MB  {len(hits)} hits"
+    )
+
+
+def _engine_setting(engine: str, key: str, default: Any) -> Any:
+    return engine if key == "engine" else default
 
 
 def timings() -> None:
@@ -100,7 +109,7 @@ def timings() -> None:
     }
     engines = ["re"] + (["hyperscan"] if hyperscan_available() else [])
     for engine in engines:
-        config = config_from(registry, lambda key, default: engine if key == "engine" else default)
+        config = config_from(registry, functools.partial(_engine_setting, engine))
         print(f"engine={engine}")
         for label, make in inputs.items():
             path, data = make()

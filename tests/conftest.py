@@ -16,9 +16,7 @@ _VERDACCIO_SKIPPED = pytest.StashKey[str]()
 
 
 @pytest.fixture(scope="session")
-def verdaccio(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Verdaccio]:
+def verdaccio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Verdaccio]:
     """A real Verdaccio 5 on 127.0.0.1 (no uplinks) for the whole session; skips loudly when missing."""
     try:
         server = start_verdaccio(tmp_path_factory.mktemp("verdaccio"))

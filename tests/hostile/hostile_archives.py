@@ -55,7 +55,7 @@ def tar_bytes(members: Iterable[Member | tuple[str, bytes | str]], compression: 
     elif compression == "bz2":
         sink = bz2.BZ2File(raw, "wb", compresslevel=max(level, 1))
     elif compression == "xz":
-        sink = lzma.LZMAFile(raw, "wb")
+        sink = lzma.LZMAFile(raw, "wb")  # noqa: SIM115 - closed below, after tarfile is done with it
     else:
         sink = raw
     with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as archive:
@@ -120,11 +120,13 @@ def gzip_bomb(size: int = 200_000_000) -> bytes:
 def zip_bomb(size: int = 100_000_000) -> bytes:
     """A zip with one deflated member of `size` zero bytes."""
     raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        with archive.open("package/data.json", "w", force_zip64=True) as member:
-            zeros = io.BufferedReader(Zeros(size), 1 << 20)
-            while chunk := zeros.read(1 << 20):
-                member.write(chunk)
+    with (
+        zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+        archive.open("package/data.json", "w", force_zip64=True) as member,
+    ):
+        zeros = io.BufferedReader(Zeros(size), 1 << 20)
+        while chunk := zeros.read(1 << 20):
+            member.write(chunk)
     return raw.getvalue()
 
 

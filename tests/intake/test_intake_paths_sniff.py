@@ -5,10 +5,10 @@ from __future__ import annotations
 import struct
 
 import pytest
-from hostile.hostile_archives import gzip_of, tar_bytes, zip_bytes
 
 from extgate.intake.paths import decode_name, has_traversal, is_absolute, normalize, strip_prefix, top_folder
 from extgate.intake.sniff import archive_kind, executable_kind, is_tar_header, sniff
+from hostile.hostile_archives import gzip_of, tar_bytes, zip_bytes
 
 
 @pytest.mark.parametrize(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import tarfile
 from pathlib import Path
 
 import pytest
-from hostile.hostile_archives import Member, gzip_of, npm_tarball, tar_bytes
 
 from extgate.intake import IntakeLimits, open_source
 from extgate.model import EntryKind, Package
+from hostile.hostile_archives import Member, gzip_of, npm_tarball, tar_bytes
 
 LIMITS = IntakeLimits()
 
@@ -201,9 +202,19 @@ def test_oversized_pax_header_is_refused_with_bounded_memory() -> None:
     assert "header" in package.issues[0].message
 
 
+def test_one_way_garbage_stream_is_corrupt_and_fully_hashed() -> None:
+    data = b"definitely not an archive\n" * 100
+    package = open_source(io.BufferedReader(OneWay(data)), limits=LIMITS)
+    assert rules(package) == ["archive/corrupt"] and package.format == "unknown"
+    assert package.sha256 == hashlib.sha256(data).hexdigest() and package.archive_bytes == len(data)
+
+
 def test_missing_path_and_non_file_are_issues(tmp_path: Path) -> None:
     missing = open_source(tmp_path / "nope.tgz", limits=LIMITS)
     assert rules(missing) == ["archive/corrupt"] and "cannot open" in missing.issues[0].message
+    os.mkfifo(tmp_path / "pipe.tgz")  # opening a FIFO would block: it is refused from its type
+    fifo = open_source(tmp_path / "pipe.tgz", limits=LIMITS)
+    assert rules(fifo) == ["archive/corrupt"] and "not a regular file" in fifo.issues[0].message
 
 
 def test_upload_larger_than_the_raw_cap_is_not_read(tmp_path: Path) -> None:

@@ -9,10 +9,10 @@ import struct
 import zipfile
 
 import pytest
-from hostile.hostile_archives import overlapping_zip, zip_bomb, zip_bytes, zip_symlink
 
 from extgate.intake import IntakeLimits, open_source
 from extgate.model import EntryKind, Package
+from hostile.hostile_archives import overlapping_zip, zip_bomb, zip_bytes, zip_symlink
 
 LIMITS = IntakeLimits()
 
@@ -73,7 +73,9 @@ def test_vsix_keeps_packaging_files_and_strips_extension_folder() -> None:
 
 
 def test_symlink_member_is_a_link_with_its_target() -> None:
-    data = zip_bytes([("pkg/a.js", "a"), (zip_symlink("pkg/secret", "/home/user/.ssh/id_rsa"), "/home/user/.ssh/id_rsa")])
+    data = zip_bytes(
+        [("pkg/a.js", "a"), (zip_symlink("pkg/secret", "/home/user/.ssh/id_rsa"), "/home/user/.ssh/id_rsa")]
+    )
     package = open_source(data, limits=LIMITS)
     link = next(e for e in package.entries if e.path == "secret")
     assert link.kind is EntryKind.SYMLINK and link.link_target == "/home/user/.ssh/id_rsa" and link.data is None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from trust_helpers import (
@@ -21,6 +23,7 @@ from trust_helpers import (
 )
 
 from extgate.facts import ImportRef
+from extgate.gates.interface import GateResult
 from extgate.model import Level
 from extgate.policy import Policy
 from support.osv_server import DownloadsServer, OsvServer, PackumentServer, packument
@@ -55,11 +58,18 @@ def registry() -> Iterator[PackumentServer]:
         yield server
 
 
-def gate(deps: dict[str, str], registry: PackumentServer, osv: OsvServer, **kw: object):  # type: ignore[no-untyped-def]
-    files = {"package.json": package_json(deps)}
-    files.update(kw.pop("files", {}))  # type: ignore[call-overload]
-    opts = kw.pop("opts", {})
-    return run_gate(files, options=options(registry.url, osv.url, **opts), **kw)  # type: ignore[arg-type]
+def gate(
+    deps: dict[str, str],
+    registry: PackumentServer,
+    osv: OsvServer,
+    *,
+    files: dict[str, str] | None = None,
+    opts: dict[str, Any] | None = None,
+    policy: Policy | None = None,
+    imports: Iterable[ImportRef] = (),
+) -> GateResult:
+    everything = {"package.json": package_json(deps), **(files or {})}
+    return run_gate(everything, options=options(registry.url, osv.url, **(opts or {})), policy=policy, imports=imports)
 
 
 def line_of(text: str, needle: str) -> int:
@@ -326,3 +336,27 @@ def test_fingerprint_evidence_excludes_versions(registry: PackumentServer, osv: 
     second = by_rule(gate({"lodash": "4.17.20"}, registry, osv).findings, "trust/vulnerability")
     shared = {f.evidence for f in first} & {f.evidence for f in second}
     assert "lodash GHSA-35jh-r3h4-6jhm" in shared
+
+
+def test_too_many_direct_dependencies_are_bounded(registry: PackumentServer, osv: OsvServer) -> None:
+    deps = {f"pkg-{i}": "^1.0.0" for i in range(5)}
+    result = gate(deps, registry, osv, policy=trust_policy(max_dependencies=2))
+    assert "trust/audit-unavailable" in rules_of(result.findings)
+    assert len([p for p in registry.paths() if p.startswith("/pkg-")]) == 2
+
+
+def test_gate_works_when_called_from_a_running_event_loop(registry: PackumentServer, osv: OsvServer) -> None:
+    async def inside() -> list[str]:
+        return rules_of(gate({"debug": "4.4.2"}, registry, osv).findings)
+
+    assert asyncio.run(inside()) == ["trust/malicious-package"]
+
+
+def test_a_hanging_registry_is_not_asked_again_for_every_package(registry: PackumentServer, osv: OsvServer) -> None:
+    registry.delay = 0.5
+    deps = {f"pkg-{i}": "^1.0.0" for i in range(6)}
+    result = gate(deps, registry, osv, opts={"timeout": 0.1}, policy=trust_policy(concurrency=1))
+    (finding,) = result.findings
+    assert finding.rule_id == "trust/registry-unavailable" and "6 dependencies" in finding.message
+    assert "timed out" in finding.message
+    assert len(registry.requests) == 3  # one package's retries; the other five fail fast

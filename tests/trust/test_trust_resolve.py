@@ -70,7 +70,7 @@ def test_dist_tags() -> None:
 
 
 def test_deprecated_versions_are_avoided_like_npm_does() -> None:
-    versions = {v: {} for v in VERSIONS}
+    versions: dict[str, dict[str, str]] = {v: {} for v in VERSIONS}
     versions["2.1.0"] = {"deprecated": "broken"}
     versions["1.2.5"] = {"deprecated": "broken"}
     doc = packument("pkg", versions, latest="2.1.0")

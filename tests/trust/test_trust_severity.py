@@ -52,6 +52,6 @@ def test_invalid_vectors_are_skipped_and_fall_back() -> None:
 
 
 def test_per_affected_severity_counts() -> None:
-    raw = {"severity": []}
+    raw: dict[str, list[object]] = {"severity": []}
     affected = [{"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}]
     assert severity_of(raw, affected) == ("CRITICAL", 9.8)

@@ -37,7 +37,7 @@ def all_raw_records() -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted((FIXTURES / "npm").glob("*.json"))]
 
 
-def package_json(deps: Mapping[str, str] | None = None, **fields: Any) -> str:
+def package_json(deps: Mapping[str, Any] | None = None, **fields: Any) -> str:
     doc: dict[str, Any] = {"name": "ext", "version": "1.0.0"}
     if deps is not None:
         doc["dependencies"] = dict(deps)

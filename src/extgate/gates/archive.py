@@ -110,8 +110,15 @@ def _names(ctx: GateContext, package: Package) -> Iterator[Finding]:
                 properties=props,
             )
         chars = _unsafe_chars(entry.path) or _unsafe_chars(raw)
-        if chars or len(raw) > MAX_NAME:
-            what = ", ".join(chars[:5]) if chars else f"{len(raw):,} characters (limit {MAX_NAME:,})"
+        empty = not entry.path and entry.kind is not EntryKind.DIRECTORY
+        if chars or len(raw) > MAX_NAME or empty:
+            what = (
+                ", ".join(chars[:5])
+                if chars
+                else "no file name at all"
+                if empty
+                else f"{len(raw):,} characters (limit {MAX_NAME:,})"
+            )
             yield ctx.finding(
                 "archive/unsafe-name",
                 f"{raw.encode('unicode_escape').decode('ascii')[:300]} contains {what}: the name displays "

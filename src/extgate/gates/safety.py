@@ -19,6 +19,7 @@ import yaml
 from extgate.gates.interface import GateContext, GateResult
 from extgate.intake.sniff import executable_kind
 from extgate.model import Entry, EntryKind, Finding, Level, Package
+from extgate.policy import POLICY_FILE_NAMES
 
 _MAX_MANIFEST = 1_000_000
 _LEGAL_TAIL = re.compile(r"^[-_.][A-Za-z0-9.+_-]*$")
@@ -68,6 +69,7 @@ class _Allowed:
         self.container = set(_list(data.get("container_files", [])))
         self.hidden = [h.rstrip("/") for h in _list(ctx.setting("allowed_hidden", []))]
         self.declared_bins, self.npm_bins = _declared(ctx.package)
+        self.own = set(POLICY_FILE_NAMES)  # extgate's own policy file at the root: it can only tighten the check
 
     @classmethod
     def build(cls, ctx: GateContext) -> _Allowed:
@@ -118,6 +120,25 @@ def _published(entry: Entry) -> str:
     return entry.publish_path or entry.path
 
 
+def _raw(entry: Entry, **extra: Any) -> dict[str, Any]:
+    """Finding properties, with the name as stored when it differs from the reported path."""
+    if entry.raw_name and entry.raw_name != entry.path:
+        extra["raw_name"] = entry.raw_name
+    return extra
+
+
+def _hidden_prefix(path: str, allowed: _Allowed) -> str | None:
+    """The path up to its first hidden segment (not allowed by policy), or None."""
+    if path in allowed.own:
+        return None
+    parts = path.split("/")
+    for index, part in enumerate(parts):
+        if part.startswith(".") and part not in (".", ".."):
+            prefix = "/".join(parts[: index + 1])
+            return None if allowed.hidden_allowed(prefix) else prefix
+    return None
+
+
 def _hidden(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
     folders: Counter[str] = Counter()
     first_file: dict[str, str] = {}
@@ -125,19 +146,14 @@ def _hidden(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
     for entry in ctx.package.entries:
         if entry.kind is EntryKind.DIRECTORY:
             continue
-        path = _published(entry)
-        parts = path.split("/")
-        for index, part in enumerate(parts):
-            if part.startswith(".") and part not in (".", ".."):
-                prefix = "/".join(parts[: index + 1])
-                if allowed.hidden_allowed(prefix):
-                    break
-                if index < len(parts) - 1:
-                    folders[prefix] += 1
-                    first_file.setdefault(prefix, entry.path)
-                else:
-                    files.append((entry, prefix))
-                break
+        prefix = _hidden_prefix(_published(entry), allowed)
+        if prefix is None:
+            continue
+        if prefix != _published(entry):
+            folders[prefix] += 1
+            first_file.setdefault(prefix, entry.path)
+        else:
+            files.append((entry, prefix))
     for folder, count in sorted(folders.items()):
         yield ctx.finding(
             "safety/hidden-file",
@@ -155,7 +171,7 @@ def _hidden(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
             "the package, or allow it with `[safety] allowed_hidden` in the policy.",
             path=entry.path,
             evidence=path,
-            properties={"published_as": path} if path != entry.path else {},
+            properties=_raw(entry, **({"published_as": path} if path != entry.path else {})),
         )
 
 
@@ -167,6 +183,8 @@ def _types(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
         if entry.kind is not EntryKind.FILE:
             continue
         path = _published(entry)
+        if _hidden_prefix(path, allowed) is not None:
+            continue  # already reported as hidden; one finding per problem
         name = path.rsplit("/", 1)[-1]
         suffix = entry.suffix
         last = posixpath.splitext(name)[1].lower()
@@ -180,6 +198,7 @@ def _types(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
             or path in allowed.npm_bins
             or path in allowed.declared_bins
             or (container and path in allowed.container)
+            or path in allowed.own
         ):
             continue
         label = suffix or "(none)"
@@ -190,7 +209,7 @@ def _types(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
             f'`[safety] extra_extensions = ["{suffix or name}"]` in the policy.',
             path=entry.path,
             evidence=f"{label}:{entry.path}",
-            properties={"extension": suffix},
+            properties=_raw(entry, extension=suffix),
         )
 
 
@@ -214,7 +233,7 @@ def _binaries(ctx: GateContext, allowed: _Allowed) -> Iterator[Finding]:
             path=entry.path,
             evidence=f"{kind}:{entry.path}",
             level=Level.WARNING if declared else None,
-            properties={"format": kind, "declared_binary": declared},
+            properties=_raw(entry, format=kind, declared_binary=declared),
         )
 
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import BinaryIO, cast
 
 from extgate.intake import tar, zip
-from extgate.intake.interface import IntakeLimits
+from extgate.intake.interface import IntakeLimits, Reader
 from extgate.intake.limits import (
     CHUNK,
     Budget,
@@ -28,44 +28,108 @@ from extgate.intake.limits import (
     stream_cap,
 )
 from extgate.intake.paths import strip_prefix, top_folder
-from extgate.intake.sniff import HEAD_BYTES, sniff
+from extgate.intake.sniff import HEAD_BYTES, archive_kind, sniff
 from extgate.model import Entry, EntryKind, Issue, Package
 
 _TAR_FORMATS = {"gzip": "tgz", "bzip2": "tar.bz2", "xz": "tar.xz", "tar": "tar"}
 _VSIX_METADATA = ("extension.vsixmanifest", "[Content_Types].xml")
 
 
+class Replay:
+    """A one-way stream whose first bytes were already read for sniffing: serves them again, then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def read(self, size: int = -1, /) -> bytes:
+        if self._head:
+            size = len(self._head) if size is None or size < 0 else size
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._rest.read(size)
+
+    def seekable(self) -> bool:
+        return False
+
+
+class TarReader:
+    """tar, tgz, tar.bz2, tar.xz: decompressed and read as a stream (tarfile mode `r|`), nothing seeks."""
+
+    format = "tar"
+
+    def sniff(self, head: bytes) -> bool:
+        return archive_kind(head) in _TAR_FORMATS
+
+    def open(self, stream: BinaryIO, *, source: str, limits: IntakeLimits) -> Package:
+        head = _read_head(stream)
+        kind = archive_kind(head) or "tar"
+        raw = HashingReader(stream, raw_cap(limits), head)
+        budget = Budget(limits)
+        entries, issues = _read_tar(raw, kind, budget, limits)
+        _finish(raw, issues)
+        return _package(source, _TAR_FORMATS.get(kind, "tar"), entries, issues, raw, budget)
+
+
+class ZipReader:
+    """zip and .vsix: zipfile needs to seek, so the whole (bounded) upload is hashed first and a one-way stream is
+    buffered in memory; members are then decompressed one at a time."""
+
+    format = "zip"
+
+    def sniff(self, head: bytes) -> bool:
+        return archive_kind(head) == "zip"
+
+    def open(self, stream: BinaryIO, *, source: str, limits: IntakeLimits) -> Package:
+        raw = HashingReader(stream, raw_cap(limits))
+        budget = Budget(limits)
+        seekable = _seekable(stream)
+        buffer = None if seekable else io.BytesIO()
+        start = stream.tell() if seekable else 0
+        try:
+            while chunk := raw.read(CHUNK * 16):
+                if buffer is not None:
+                    buffer.write(chunk)
+        except LimitReached as stop:
+            return _package(source, "zip", [], [stop.issue], raw, budget, complete=False)
+        target: BinaryIO = buffer if buffer is not None else stream
+        target.seek(start)
+        entries, issues = zip.read_members(target, budget)
+        return _package(source, "zip", entries, issues, raw, budget)
+
+
+READERS: tuple[Reader, ...] = (ZipReader(), TarReader())
+
+
 def read_archive(stream: BinaryIO, *, source: str, limits: IntakeLimits) -> Package:
+    """The first reader that recognises the magic bytes reads the upload; anything else is reported corrupt."""
     seekable = _seekable(stream)
-    start = 0
+    start = stream.tell() if seekable else 0
     if seekable:
-        start = stream.tell()
         size = stream.seek(0, io.SEEK_END) - start
         stream.seek(start)
         if size > raw_cap(limits):
             return _too_big(source, size, limits)
     head = _read_head(stream)
-    kind = sniff(head)
     if seekable:
         stream.seek(start)
-        prefix = b""
     else:
-        prefix = head
-    if kind == "zip":
-        return _read_zip(stream, prefix, source=source, limits=limits)
-    raw = HashingReader(stream, raw_cap(limits), prefix)
-    budget = Budget(limits)
-    if kind in _TAR_FORMATS:
-        entries, issues = _read_tar(raw, kind, budget, limits)
-        fmt = _TAR_FORMATS[kind]
-    else:
-        entries, issues = [], [_unknown(kind, head)]
-        fmt = "unknown"
+        stream = cast(BinaryIO, Replay(head, stream))
+    for reader in READERS:
+        if reader.sniff(head):
+            return reader.open(stream, source=source, limits=limits)
+    raw = HashingReader(stream, raw_cap(limits))
+    issues = [_unknown(sniff(head), head)]
+    _finish(raw, issues)
+    return _package(source, "unknown", [], issues, raw, Budget(limits))
+
+
+def _finish(raw: HashingReader, issues: list[Issue]) -> None:
+    """Read the rest of the upload so the digests cover all of it (bounded by the raw cap)."""
     try:
         raw.drain()
     except LimitReached as stop:
         issues.append(stop.issue)
-    return _package(source, fmt, entries, issues, raw, budget)
 
 
 def _seekable(stream: BinaryIO) -> bool:
@@ -105,26 +169,6 @@ def _read_tar(raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimit
         for i in issues
     ]
     return entries, issues
-
-
-def _read_zip(stream: BinaryIO, prefix: bytes, *, source: str, limits: IntakeLimits) -> Package:
-    """zipfile needs to seek: hash the whole (bounded) upload first, buffering a non-seekable stream."""
-    raw = HashingReader(stream, raw_cap(limits), prefix)
-    budget = Budget(limits)
-    seekable: BinaryIO = stream
-    buffer: io.BytesIO | None = None if not prefix and _seekable(stream) else io.BytesIO()
-    start = stream.tell() if buffer is None else 0
-    try:
-        while chunk := raw.read(CHUNK * 16):
-            if buffer is not None:
-                buffer.write(chunk)
-    except LimitReached as stop:
-        return _package(source, "zip", [], [stop.issue], raw, budget, complete=False)
-    if buffer is not None:
-        seekable = buffer
-    seekable.seek(start)
-    entries, issues = zip.read_members(seekable, budget)
-    return _package(source, "zip", entries, issues, raw, budget)
 
 
 def _unknown(kind: str, head: bytes) -> Issue:

@@ -18,6 +18,7 @@ from typing import Final
 MAX_PATTERN_LENGTH: Final = 4096
 MAX_EXPANSIONS: Final = 256
 MAX_GLOBSTAR_DEPTH: Final = 200  # minimatch gives up (no match) past this nesting, as a ReDoS guard
+MAX_GLOBSTAR_STEPS: Final = 20_000  # and extgate gives up after this many section attempts per match
 
 
 class _Globstar:
@@ -401,7 +402,7 @@ class Glob:
         sections.append((tuple(current), 0))
         length = len(file) - tail_match
         sections = [(sec, length - (before[len(sections) - 1 - i] + len(sec))) for i, (sec, _) in enumerate(sections)]
-        return self._match_sections(file, sections, fi, 0, partial, 0, bool(tail_match))
+        return self._match_sections(file, sections, fi, 0, partial, 0, bool(tail_match), [MAX_GLOBSTAR_STEPS])
 
     def _match_sections(
         self,
@@ -412,6 +413,7 @@ class Glob:
         partial: bool,
         depth: int,
         saw_tail: bool,
+        steps: list[int],
     ) -> bool | None:
         if index >= len(sections):
             for name in file[fi:]:
@@ -421,9 +423,14 @@ class Glob:
             return saw_tail
         body, after = sections[index]
         while fi <= after:
+            steps[0] -= 1
+            if steps[0] < 0:
+                return None  # pathological pattern: no match, like minimatch past its recursion limit
             hit = self._match_one(file[: fi + len(body)], body, partial, fi, 0)
             if hit and depth < MAX_GLOBSTAR_DEPTH:
-                sub = self._match_sections(file, sections, fi + len(body), index + 1, partial, depth + 1, saw_tail)
+                sub = self._match_sections(
+                    file, sections, fi + len(body), index + 1, partial, depth + 1, saw_tail, steps
+                )
                 if sub is not False:
                     return sub
             if fi < len(file) and self._bad_dot(file[fi]):

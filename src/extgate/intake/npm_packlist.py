@@ -116,6 +116,19 @@ def lstat_inside(root: str, rel: str) -> os.stat_result | None:
     return result
 
 
+def first_link(root: str, rel: str) -> str | None:
+    """The first component of `rel` (below `root`) that is a symlink, or None."""
+    current = ""
+    for part in (p for p in rel.split("/") if p):
+        current = f"{current}/{part}" if current else part
+        try:
+            if stat.S_ISLNK(os.lstat(os.path.join(root, current)).st_mode):
+                return current
+        except OSError:
+            return None
+    return None
+
+
 def read_json(path: str, limit: int) -> Mapping[str, Any] | None:
     try:
         with open(path, "rb") as handle:

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from extgate.intake.npm_packlist import lstat_inside
+from extgate.intake.npm_packlist import first_link, lstat_inside
 from extgate.intake.ts_imports import relative_specifiers, resolve
 
 TYPED_DIRS: Mapping[str, tuple[str, str, str]] = {
@@ -102,7 +102,14 @@ class SwampSelection:
             self.selected[rel] = None if archive_path == rel else archive_path
 
     def exists(self, rel: str) -> bool:
-        return lstat_inside(self.root, rel) is not None
+        """True when `rel` is there without passing through a symlink; a symlink on the way is selected itself
+        (swamp would follow it), so the archive gate reports it."""
+        if lstat_inside(self.root, rel) is not None:
+            return True
+        link = first_link(self.root, rel)
+        if link is not None:
+            self.add(link, None)
+        return False
 
     def is_dir(self, rel: str) -> bool:
         st = lstat_inside(self.root, rel)

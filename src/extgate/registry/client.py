@@ -24,6 +24,7 @@ from extgate.registry.http import (
     TransportError,
     arequest_json,
     request_json,
+    ssl_context,
     timeouts,
 )
 
@@ -83,7 +84,9 @@ def fetch_packument(
     4xx and unusable bodies; ValueError when `name` is not a valid package name.
     """
     url = packument_url(registry, name)
-    with httpx.Client(timeout=timeouts(timeout), headers=HEADERS, follow_redirects=True) as client:
+    with httpx.Client(
+        timeout=timeouts(timeout), headers=HEADERS, follow_redirects=True, verify=ssl_context()
+    ) as client:
         try:
             data = request_json(client, "GET", url, retry=retry, max_bytes=max_bytes)
         except TransportError as exc:
@@ -114,7 +117,7 @@ class AsyncRegistryClient:
         size = max(1, concurrency)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         self._client = httpx.AsyncClient(
-            timeout=timeouts(timeout), headers=HEADERS, limits=limits, follow_redirects=True
+            timeout=timeouts(timeout), headers=HEADERS, limits=limits, follow_redirects=True, verify=ssl_context()
         )
 
     async def __aenter__(self) -> AsyncRegistryClient:
@@ -133,9 +136,7 @@ class AsyncRegistryClient:
         url = packument_url(self.registry, name)
         async with self._semaphore:
             try:
-                data = await arequest_json(
-                    self._client, "GET", url, retry=self._retry, max_bytes=self._max_bytes
-                )
+                data = await arequest_json(self._client, "GET", url, retry=self._retry, max_bytes=self._max_bytes)
             except TransportError as exc:
                 raise _wrap(exc) from None
         return _as_packument(url, data)

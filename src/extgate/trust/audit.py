@@ -21,7 +21,7 @@ from urllib.parse import quote
 import httpx
 
 from extgate.registry.client import AsyncRegistryClient, RegistryUnavailable
-from extgate.registry.http import HEADERS, TransportError, arequest_json, timeouts
+from extgate.registry.http import HEADERS, TransportError, arequest_json, ssl_context, timeouts
 from extgate.trust import signals as sig
 from extgate.trust.cache import DEFAULT_TTLS, Cache
 from extgate.trust.interface import (
@@ -91,7 +91,8 @@ class Packuments:
         self._cache = cache
         self._client: AsyncRegistryClient | None = None
         self._tasks: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
-        self.used_stale = False
+        self._down: RegistryUnavailable | None = None
+        self._slots = asyncio.Semaphore(max(1, settings.concurrency))
 
     async def __aenter__(self) -> Packuments:
         return self
@@ -114,11 +115,19 @@ class Packuments:
             return doc if isinstance(doc, dict) else None
         if self._settings.offline:
             raise RegistryUnavailable(key.replace("\0", "/"), "--offline and the packument is not in the cache")
-        if self._client is None:
-            self._client = AsyncRegistryClient(
-                self._settings.registry, timeout=self._settings.timeout, concurrency=self._settings.concurrency
-            )
-        doc = await self._client.fetch_packument(name)
+        async with self._slots:
+            if self._down is not None:  # fail fast: a hanging registry must not cost retries x timeout per package
+                raise RegistryUnavailable(self._down.url, f"not asked: {self._down.reason}", self._down.status)
+            if self._client is None:
+                self._client = AsyncRegistryClient(
+                    self._settings.registry, timeout=self._settings.timeout, concurrency=self._settings.concurrency
+                )
+            try:
+                doc = await self._client.fetch_packument(name)
+            except RegistryUnavailable as exc:
+                if exc.status is None or exc.status == 429 or exc.status >= 500:
+                    self._down = exc
+                raise
         self._cache.put("packument", key, {"doc": doc})
         return doc
 
@@ -185,11 +194,17 @@ class Auditor:
 
     # -- resolution -------------------------------------------------------------------------------------------
     async def _resolve_direct(self, todo: Sequence[Declared], packuments: Packuments) -> list[_Node]:
+        if len(todo) > self.settings.max_dependencies:  # hostile manifests: bound the requests, fail closed
+            self.result.too_many = True
+            todo = todo[: self.settings.max_dependencies]
         need = sorted({d.name for d in todo if d.direct})  # lockfile-only entries need no registry
         docs = await _gather_dict(need, packuments.get)
         nodes: list[_Node] = []
         for item in todo:
             doc = docs.get(item.name)
+            if isinstance(doc, ValueError):
+                self.result.unresolved.append(Unresolved(item, str(doc)))
+                continue
             if isinstance(doc, Exception):
                 self.result.registry_failures.append((item, _reason(doc)))
                 continue
@@ -222,6 +237,9 @@ class Auditor:
                     if (name, raw) not in seen_specs:
                         seen_specs.add((name, raw))
                         wanted.append((parent, name, raw, optional))
+            if len(seen_specs) > 10 * self.settings.max_dependencies:
+                self.result.too_many = True
+                return found
             specs = {(name, raw): parse_spec(name, raw) for _, name, raw, _ in wanted}
             docs = await _gather_dict(sorted({s.name for s in specs.values() if s.registry}), packuments.get)
             frontier = []
@@ -230,6 +248,10 @@ class Auditor:
                 chain = (*parent.audited.via, parent.audited.name)
                 root = parent.audited.declared
                 doc = docs.get(spec.name) if spec.registry else None
+                if isinstance(doc, ValueError):
+                    if not optional:
+                        self.result.unresolved.append(Unresolved(root, f"{name}: {doc}", chain))
+                    continue
                 if isinstance(doc, Exception):
                     if not optional:
                         failure = f"{spec.name} (via {' > '.join(chain)}): {_reason(doc)}"
@@ -364,7 +386,9 @@ class Auditor:
         ttl = None if self.settings.offline else self.settings.ttls.get("downloads")
         out: dict[str, int | None] = {}
         semaphore = asyncio.Semaphore(self.settings.concurrency)
-        async with httpx.AsyncClient(timeout=timeouts(self.settings.timeout), headers=HEADERS) as client:
+        async with httpx.AsyncClient(
+            timeout=timeouts(self.settings.timeout), headers=HEADERS, verify=ssl_context()
+        ) as client:
 
             async def one(name: str) -> None:
                 key = f"{base}\0{name}"

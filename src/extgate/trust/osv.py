@@ -25,6 +25,7 @@ from extgate.registry.http import (
     RetryPolicy,
     TransportError,
     arequest_json,
+    ssl_context,
     timeouts,
 )
 from extgate.trust.cache import Cache
@@ -94,7 +95,10 @@ class OsvApi:
         if self._offline:
             notes.append("trust: advisories from the cache (offline)")
         limits = httpx.Limits(max_connections=self._concurrency)
-        async with httpx.AsyncClient(timeout=timeouts(self._timeout), headers=HEADERS, limits=limits) as client:
+        tls = ssl_context()
+        async with httpx.AsyncClient(
+            timeout=timeouts(self._timeout), headers=HEADERS, limits=limits, verify=tls
+        ) as client:
             try:
                 for start in range(0, len(missing), self._batch):
                     chunk = missing[start : start + self._batch]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from extgate.facts import ApiUse, CodeFacts, Facts, ImportRef
 from extgate.gates.interface import GateContext, GateResult
@@ -78,6 +81,54 @@ def code_facts(imports: list[tuple[str, str, int]] = (), api: list[tuple[str, st
 
 def imports_snapshot(folder: Path) -> CodeFacts:
     records = json.loads((folder / "imports.json").read_text())
-    return CodeFacts(
-        imports=tuple(ImportRef(r["specifier"], r["path"], r["line"], r["kind"]) for r in records)
-    )
+    return CodeFacts(imports=tuple(ImportRef(r["specifier"], r["path"], r["line"], r["kind"]) for r in records))
+
+
+class PackumentServer:
+    """A loopback registry serving hand-written packuments (for states npm cannot create: CalVer versions,
+    yanked and removed versions, package-level lifecycle) or a fixed failure status."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, dict[str, Any]] = {}
+        self.status: int | None = None
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                name = unquote(self.path.lstrip("/"))
+                server.requests.append(name)
+                if server.status is not None:
+                    self._send(server.status, b'{"error": "down"}')
+                elif name in server.docs:
+                    self._send(200, json.dumps(server.docs[name]).encode())
+                else:
+                    self._send(404, b'{"error": "not found"}')
+
+            def _send(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def packument(name: str, versions: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A minimal packument: each version document gets name and version filled in."""
+    docs = {v: {"name": name, "version": v, **doc} for v, doc in versions.items()}
+    latest = list(docs)[-1] if docs else None
+    base: dict[str, Any] = {"name": name, "versions": docs, "dist-tags": {"latest": latest} if latest else {}}
+    base["time"] = {v: "2026-01-01T00:00:00.000Z" for v in docs}
+    return {**base, **extra}

@@ -133,3 +133,29 @@ def test_install_script_level_follows_the_profile(profile: str, level: Level) ->
     ctx = context(files, profile=profile, options=Options(now=NOW, manifest_kind="package.json"))
     (finding,) = of(ManifestGate().run(ctx), "manifest/install-script")
     assert finding.level is level
+
+
+def test_the_last_of_duplicate_manifests_is_the_one_checked() -> None:
+    first = Entry(path="package.json", data=b'{"name": "decoy", "version": "1.0.0"}', size=37)
+    last = Entry(path="package.json", data=b'{"name": "real", "version": "v2"}', size=33)
+    ctx = dataclasses.replace(context({}), package=Package(source="t", format="tar", entries=(first, last)))
+    result = ManifestGate().run(ctx)
+    assert result.facts is not None and result.facts.manifest is not None
+    assert result.facts.manifest.data["name"] == "real"
+    assert ids(result) == ["manifest/version"]
+
+
+def test_a_flood_of_findings_is_summarized() -> None:
+    bad = [
+        {"packageName": f"@a/p{i}", "edgeType": "nope", "requirement": "nope", "versionConstraint": {}}
+        for i in range(300)
+    ]
+    doc = {
+        "name": "@a/x-connector",
+        "version": "1.0.0",
+        "cinatra": {"kind": "connector", "apiVersion": "cinatra.ai/v1", "dependencies": bad},
+    }
+    result = run(pkg(doc), code=None)
+    assert len(of(result, "cinatra/dependencies")) == 200
+    (limit,) = of(result, "manifest/limit")
+    assert "700 more findings of the dependencies check" in limit.message

@@ -143,7 +143,8 @@ def test_server_entry_is_checked_here_only_when_cinatra_rules_are_off() -> None:
 
 
 @pytest.mark.parametrize(
-    "pattern", ["dist", "dist/", "./dist", "dist/**/*.js", "*.js", "**/*.map", "src/*.ts", "README.md", "!lib", "dist/[ab].js"]
+    "pattern",
+    ["dist", "dist/", "./dist", "dist/**/*.js", "*.js", "**/*.map", "src/*.ts", "README.md", "!lib", "dist/[ab].js"],
 )
 def test_files_patterns_that_match(pattern: str) -> None:
     files = {"dist/a.js": "", "dist/sub/b.js.map": "", "src/x.ts": "", "README.md": ""}
@@ -224,3 +225,18 @@ def test_invalid_host_version_is_noted_not_guessed() -> None:
     assert of(result, "manifest/abi") == []
     assert result.facts is not None
     assert any("--host-version 'latest'" in note for note in result.facts.notes)
+
+
+def test_export_pattern_work_is_bounded() -> None:
+    exports = {f"./p{i}/*": f"./dist/p{i}/*.js" for i in range(250)}
+    files = {f"dist/p{i}/a.js": "" for i in range(250)}
+    result = run(pkg(doc(exports=exports), files))
+    assert of(result, "manifest/entry-point") == []
+    (limit,) = of(result, "manifest/limit")
+    assert "200 pattern targets" in limit.message
+
+
+def test_files_list_work_is_bounded() -> None:
+    result = run(pkg(doc(files=[f"missing-{i}" for i in range(205)])))
+    assert len(of(result, "manifest/files")) == 200
+    assert len(of(result, "manifest/limit")) == 1

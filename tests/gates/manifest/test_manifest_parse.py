@@ -13,7 +13,10 @@ from extgate.gates.manifest.parse import MAX_DEPTH, ParseError, parse_json, pars
 
 
 def test_json_maps_every_member_to_its_line() -> None:
-    text = b'{\n  "name": "x",\n  "bin": {\n    "tool": "./bin/tool.js"\n  },\n  "files": [\n    "dist",\n    "lib"\n  ]\n}'
+    text = (
+        b'{\n  "name": "x",\n  "bin": {\n    "tool": "./bin/tool.js"\n  },\n'
+        b'  "files": [\n    "dist",\n    "lib"\n  ]\n}'
+    )
     parsed = parse_json(text)
     assert parsed.data["bin"]["tool"] == "./bin/tool.js"
     assert parsed.lines["/name"] == 2
@@ -93,7 +96,10 @@ def test_utf8_bom_is_accepted() -> None:
 
 
 def test_yaml_maps_lines_and_keeps_dates_as_text() -> None:
-    raw = b'manifestVersion: 1\nname: "@acme/x"\nversion: 2026.04.07.1\nreleased: 2026-04-07\nmodels:\n  - a.ts\n  - b.ts\n'
+    raw = (
+        b'manifestVersion: 1\nname: "@acme/x"\nversion: 2026.04.07.1\nreleased: 2026-04-07\n'
+        b"models:\n  - a.ts\n  - b.ts\n"
+    )
     parsed = parse_yaml(raw)
     assert parsed.data == {
         "manifestVersion": 1,

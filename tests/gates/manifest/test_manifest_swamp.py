@@ -50,7 +50,9 @@ def test_missing_skill_folder_and_additional_file() -> None:
     files = load_dir(SWAMP / "deploy-tools")
     del files[".claude/skills/deploy-tools/SKILL.md"]
     del files["LICENSE"]
-    pointers = sorted(f.properties["pointer"] for f in of(run(files, options=OWNER, code=DEPLOY_IMPORTS), "manifest/files"))
+    pointers = sorted(
+        f.properties["pointer"] for f in of(run(files, options=OWNER, code=DEPLOY_IMPORTS), "manifest/files")
+    )
     assert pointers == ["/additionalFiles/1", "/skills/0"]
 
 

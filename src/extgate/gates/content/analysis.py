@@ -9,32 +9,35 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from types import MappingProxyType
 
 from extgate.gates.content.blobs import blob
 from extgate.gates.content.files import dotenv_file
-from extgate.gates.content.interface import ContentConfig, Hit, PatternSpec, Raw, RuleSpec, Scan, props
+from extgate.gates.content.interface import ContentConfig, Hit, PatternSpec, Prefilter, Raw, RuleSpec, Scan, props
 from extgate.gates.content.lines import long_line
-from extgate.gates.content.matcher import compile_patterns, prefilter_for
+from extgate.gates.content.matcher import Compiled, compile_patterns, prefilter_for
 from extgate.gates.content.network import ipv4_literal, shady_url
 from extgate.gates.content.secrets import assignment, aws_key, pem_private_key, regex_rule
 from extgate.gates.content.text import Positions, is_text
 
 Handler = Callable[[RuleSpec, Scan], Iterator[Raw]]
 
-HANDLERS: dict[str, Handler] = {
-    "regex": regex_rule,
-    "long-line": long_line,
-    "blob": blob,
-    "ipv4": ipv4_literal,
-    "url": shady_url,
-    "pem": pem_private_key,
-    "aws": aws_key,
-    "assignment": assignment,
-    "dotenv": dotenv_file,
-}
+HANDLERS: Mapping[str, Handler] = MappingProxyType(
+    {
+        "regex": regex_rule,
+        "long-line": long_line,
+        "blob": blob,
+        "ipv4": ipv4_literal,
+        "url": shady_url,
+        "pem": pem_private_key,
+        "aws": aws_key,
+        "assignment": assignment,
+        "dotenv": dotenv_file,
+    }
+)
 SCAN_LIMIT = "content/scan-limit"
 SECRET_PREFIX = "secrets/"
 
@@ -53,7 +56,6 @@ class _Layout:
         return ()
 
 
-@lru_cache(maxsize=16)
 def _layout(config: ContentConfig) -> _Layout:
     patterns: list[PatternSpec] = []
     owners: list[tuple[str, tuple[int, ...]]] = []
@@ -61,6 +63,34 @@ def _layout(config: ContentConfig) -> _Layout:
         owners.append((spec.rule_id, tuple(range(len(patterns), len(patterns) + len(spec.patterns)))))
         patterns.extend(spec.patterns)
     return _Layout(tuple(patterns), tuple(owners))
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    layout: _Layout
+    compiled: Compiled
+    prefilter: Prefilter
+
+
+@lru_cache(maxsize=16)
+def _prepare(config: ContentConfig) -> _Prepared:
+    layout = _layout(config)
+    return _Prepared(layout, compile_patterns(layout.patterns), prefilter_for(layout.patterns, config.engine))
+
+
+_last: tuple[ContentConfig, _Prepared] | None = None
+
+
+def _prepared(config: ContentConfig) -> _Prepared:
+    """`_prepare` with a fast path for the config of the previous file (hashing a config costs ~30 us, and a scan
+    calls this for every file). Replacing the tuple is atomic, so threads may race here harmlessly."""
+    global _last
+    last = _last
+    if last is not None and last[0] is config:
+        return last[1]
+    prepared = _prepare(config)
+    _last = (config, prepared)
+    return prepared
 
 
 class _FileScan:
@@ -71,10 +101,10 @@ class _FileScan:
         self.data = data
         self._config = config
         self._active = active
-        self._layout = _layout(config)
-        self._compiled = compile_patterns(self._layout.patterns)
-        prefilter = prefilter_for(self._layout.patterns, config.engine)
-        self._candidates = prefilter.candidates(data)
+        prepared = _prepared(config)
+        self._layout = prepared.layout
+        self._compiled = prepared.compiled
+        self._candidates = prepared.prefilter.candidates(data)
         self.limited: dict[str, int] = {}
 
     def active(self, rule_id: str) -> bool:
@@ -85,8 +115,7 @@ class _FileScan:
         iterators = [
             self._compiled.regexes[i].finditer(self.data)
             for i in self._layout.of(spec.rule_id)
-            if (self._candidates is None or i in self._candidates)
-            and self._layout.patterns[i].files.applies(self.path)
+            if (self._candidates is None or i in self._candidates) and self._layout.patterns[i].files.applies(self.path)
         ]
         if not iterators:
             return
@@ -203,7 +232,9 @@ _WITHHELD = "(snippet withheld: it overlaps a secret reported in this file)"
 
 def _withhold(found: list[tuple[str, Raw]]) -> list[tuple[str, Raw]]:
     """Blank snippets of other rules (a long line, a blob's head) that would copy part of a reported secret."""
-    secrets = [span for rid, raw in found if rid.startswith(SECRET_PREFIX) for span in ((raw.start, raw.end), *raw.covers)]
+    secrets = [
+        span for rid, raw in found if rid.startswith(SECRET_PREFIX) for span in ((raw.start, raw.end), *raw.covers)
+    ]
     if not secrets:
         return found
     out = []

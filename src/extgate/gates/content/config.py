@@ -53,10 +53,14 @@ def config_from(
         rules=specs,
         text_suffixes=frozenset(str(s).lower() for s in data.get("text_suffixes") or ()),
         binary_suffixes=frozenset(str(s).lower() for s in data.get("binary_suffixes") or ()),
-        max_hits_per_rule=_coerce("max_hits_per_rule", setting("max_hits_per_rule", limits.get("max_hits_per_rule", 20)), 20),
-        max_counted=_coerce("max_counted", limits.get("max_counted", 10_000), 0),
-        max_candidates=_coerce("max_candidates", setting("max_candidates", limits.get("max_candidates", 100_000)), 0),
-        max_scan_bytes=_coerce("max_scan_bytes", setting("max_scan_bytes", limits.get("max_scan_bytes", 16_000_000)), 0),
+        max_hits_per_rule=_coerce(
+            "max_hits_per_rule", setting("max_hits_per_rule", limits.get("max_hits_per_rule", 20)), 20
+        ),
+        max_counted=_coerce("max_counted", limits.get("max_counted", 1_000), 0),
+        max_candidates=_coerce("max_candidates", setting("max_candidates", limits.get("max_candidates", 20_000)), 0),
+        max_scan_bytes=_coerce(
+            "max_scan_bytes", setting("max_scan_bytes", limits.get("max_scan_bytes", 16_000_000)), 0
+        ),
         engine=engine,
     )
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 from extgate.gates.content.entropy import is_placeholder, looks_random
 from extgate.gates.content.interface import FileFilter, Raw, RuleSpec, Scan, props
-from extgate.gates.content.text import any_of, decode, digest, redact, truncate
+from extgate.gates.content.text import any_of, decode, digest, redact
+from extgate.model import truncate
 
 
 def _clean(value: str) -> str:
@@ -43,7 +44,7 @@ def dotenv_file(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
         if is_placeholder(value, placeholders) or not looks_random(
             value,
             min_length=int(params.get("min_length", 10)),
-            min_entropy=float(params.get("min_entropy", 3.5)),
+            min_entropy=float(params.get("min_entropy", 3.0)),
             min_classes=int(params.get("min_classes", 2)),
         ):
             continue

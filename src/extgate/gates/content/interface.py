@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from fnmatch import fnmatchcase
+from dataclasses import dataclass, field
+from fnmatch import translate
+from functools import lru_cache
 from typing import Any, Protocol
 
 from extgate.model import Level
@@ -30,19 +31,20 @@ def freeze(value: Any) -> Frozen:
 
 @dataclass(frozen=True, slots=True)
 class Params:
-    """A rule's matcher settings as a frozen, sorted tuple of (key, value) pairs."""
+    """A rule's matcher settings as a frozen, sorted tuple of (key, value) pairs (plus a lookup index)."""
 
     items: tuple[tuple[str, Frozen], ...] = ()
+    _index: dict[str, Frozen] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", dict(self.items))
 
     @classmethod
     def of(cls, mapping: Mapping[str, Any]) -> Params:
         return cls(tuple(sorted((str(k), freeze(v)) for k, v in mapping.items())))
 
     def get(self, key: str, default: Any = None) -> Any:
-        for k, v in self.items:
-            if k == key:
-                return v
-        return default
+        return self._index.get(key, default)
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.get(key, ())
@@ -73,15 +75,35 @@ class FileFilter:
         )
 
     def applies(self, path: str) -> bool:
+        if not self.include and not self.exclude:
+            return True
         lower = path.lower()
         name = lower.rsplit("/", 1)[-1]
-        if any(_glob(lower, name, g) for g in self.exclude):
+        if self.exclude and _globs(self.exclude).matches(lower, name):
             return False
-        return not self.include or any(_glob(lower, name, g) for g in self.include)
+        return not self.include or _globs(self.include).matches(lower, name)
 
 
-def _glob(path: str, name: str, glob: str) -> bool:
-    return fnmatchcase(path, glob) if "/" in glob else fnmatchcase(name, glob)
+@dataclass(frozen=True, slots=True)
+class _Globs:
+    """Globs compiled once: those with a `/` against the path, the others against the file name."""
+
+    by_path: re.Pattern[str] | None
+    by_name: re.Pattern[str] | None
+
+    def matches(self, path: str, name: str) -> bool:
+        return bool(
+            (self.by_path is not None and self.by_path.match(path))
+            or (self.by_name is not None and self.by_name.match(name))
+        )
+
+
+@lru_cache(maxsize=256)
+def _globs(globs: tuple[str, ...]) -> _Globs:
+    def join(items: list[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{translate(g)})" for g in items)) if items else None
+
+    return _Globs(join([g for g in globs if "/" in g]), join([g for g in globs if "/" not in g]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +162,8 @@ class ContentConfig:
     text_suffixes: frozenset[str] = frozenset()
     binary_suffixes: frozenset[str] = frozenset()
     max_hits_per_rule: int = 20
-    max_counted: int = 10_000
-    max_candidates: int = 100_000
+    max_counted: int = 1_000
+    max_candidates: int = 20_000
     max_scan_bytes: int = 16_000_000
     engine: str = "auto"
 

@@ -12,12 +12,14 @@ Compiled matchers are cached per expression tuple: immutable, derived from the b
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from extgate.gates.content.interface import PatternSpec
 
+_hs: Any
 try:  # hyperscan has wheels for x86-64 only; elsewhere the `re` path is the engine
     import hyperscan as _hs
 except ImportError:  # pragma: no cover - exercised on platforms without the wheel
@@ -80,6 +82,7 @@ class HyperscanPrefilter:
 
     def __init__(self, patterns: tuple[PatternSpec, ...]) -> None:
         assert _hs is not None
+        self._scratch = threading.local()  # hyperscan scratch space is per thread; allocating it costs ~0.1 ms
         self._always: frozenset[int] = frozenset()
         accepted = list(range(len(patterns)))
         self._db = self._compile(patterns, accepted)
@@ -121,9 +124,11 @@ class HyperscanPrefilter:
         def on_match(pattern_id: int, start: int, end: int, flags: int, context: object) -> None:
             found.add(pattern_id)
 
+        scratch = getattr(self._scratch, "space", None)
+        if scratch is None:
+            scratch = self._scratch.space = _hs.Scratch(self._db)
         try:
-            # a scratch per scan: hyperscan scratch space must not be shared between concurrent scans
-            self._db.scan(data, match_event_handler=on_match, scratch=_hs.Scratch(self._db))
+            self._db.scan(data, match_event_handler=on_match, scratch=scratch)
         except _hs.error:
             return None  # fail towards more work: let `re` look at everything
         return frozenset(found)

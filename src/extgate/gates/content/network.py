@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from extgate.gates.content.interface import Params, Raw, RuleSpec, Scan, props
-from extgate.gates.content.ipv4 import exempt, is_numeric_host, networks, parse_ip_host, parse_ipv4
-from extgate.gates.content.text import any_of, before_on_line, context, context_span, decode, truncate
-from extgate.gates.content.urls import allowed, host_table, listed
+from extgate.gates.content.ipv4 import Network, exempt, is_numeric_host, networks, parse_ip_host, parse_ipv4
+from extgate.gates.content.text import any_of, before_on_line, context, context_span, decode
+from extgate.gates.content.urls import HostEntry, allowed, host_table, listed
+from extgate.model import truncate
 
 SHADY_URL = "content/shady-url"
 _URL_HOST_BEFORE = re.compile(rb"://(?:[^\s/@]{0,128}@)?\Z")
@@ -31,6 +33,13 @@ def _scope(address: ipaddress.IPv4Address) -> str:
     return "public"
 
 
+def _is_netmask(address: ipaddress.IPv4Address) -> bool:
+    """255.0.0.0 ... 255.255.255.255: contiguous one bits from the top, a mask rather than a host."""
+    value = int(address)
+    inverted = ~value & 0xFFFFFFFF
+    return value >= 0xFF000000 and inverted & (inverted + 1) == 0
+
+
 def ipv4_literal(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     params = spec.params
     allow = networks(params.strings("exempt") + params.strings("allow"))
@@ -40,9 +49,9 @@ def ipv4_literal(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     for match in scan.matches(spec):
         text = decode(match.group())
         address = parse_ipv4(text)
-        if address is None or exempt(address, allow):
+        if address is None or exempt(address, allow) or _is_netmask(address):
             continue
-        before = before_on_line(data, match.start())
+        before = before_on_line(data, match.start(), 160)
         if in_urls_reported and _URL_HOST_BEFORE.search(before):
             continue  # the URL's host: content/shady-url reports it, more specifically
         if skip is not None and skip.search(before):
@@ -77,25 +86,39 @@ def _bare_host(data: bytes, match: re.Match[bytes]) -> tuple[int, str] | None:
     return start, decode(data[start : match.end("bare")])
 
 
-def _classify(host: str, path: str, params: Params) -> tuple[str, str] | None:
-    """(category, list entry) for a URL host worth reporting, None for an ordinary host."""
-    if host[:1].isdigit() or host.startswith("["):  # only these can be IP literals or numeric hosts
-        address = parse_ip_host(host)
-        if address is not None:
-            if exempt(address, networks(params.strings("exempt_ips"))):
-                return None
-            metadata = exempt(address, networks(params.strings("metadata_ips")))
-            return ("cloud-metadata" if metadata else "raw-ip"), ""
-        if is_numeric_host(host):
-            return "obfuscated-ip", ""
-    entry = listed(host, path, host_table(params.get("hosts", ())))
-    return (entry.category, entry.host + entry.path) if entry is not None else None
+@dataclass(frozen=True, slots=True)
+class _UrlLists:
+    exempt_ips: tuple[Network, ...]
+    metadata_ips: tuple[Network, ...]
+    hosts: Mapping[str, tuple[HostEntry, ...]]
+
+    @classmethod
+    def of(cls, params: Params) -> _UrlLists:
+        return cls(
+            networks(params.strings("exempt_ips")),
+            networks(params.strings("metadata_ips")),
+            host_table(params.get("hosts", ())),
+        )
+
+    def classify(self, host: str, path: str) -> tuple[str, str] | None:
+        """(category, list entry) for a URL host worth reporting, None for an ordinary host."""
+        if host[:1].isdigit() or host.startswith("["):  # only these can be IP literals or numeric hosts
+            address = parse_ip_host(host)
+            if address is not None:
+                if exempt(address, self.exempt_ips):
+                    return None
+                return ("cloud-metadata" if exempt(address, self.metadata_ips) else "raw-ip"), ""
+            if is_numeric_host(host):
+                return "obfuscated-ip", ""
+        entry = listed(host, path, self.hosts)
+        return (entry.category, entry.host + entry.path) if entry is not None else None
 
 
 def shady_url(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     params = spec.params
     allow_hosts = params.strings("allow_hosts")
     messages = params.table("messages")
+    lists = _UrlLists.of(params)
     data = scan.data
     for match in scan.matches(spec):
         start = match.start()
@@ -109,7 +132,7 @@ def shady_url(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
         path = decode(match.group("path") or b"")
         if not host or (allow_hosts and allowed(host, allow_hosts)):
             continue
-        verdict = _classify(host.lower(), path, params)
+        verdict = lists.classify(host.lower(), path)
         if verdict is None:
             continue
         category, listed_as = verdict

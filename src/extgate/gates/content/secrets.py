@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from extgate.gates.content.entropy import is_placeholder, looks_random, shannon
 from extgate.gates.content.interface import Params, Raw, RuleSpec, Scan, props
-from extgate.model import Level
-from extgate.gates.content.text import any_of, decode, digest, excerpt, redact, truncate
+from extgate.gates.content.text import any_of, decode, digest, excerpt, redact
+from extgate.model import Level, truncate
 
 
 class _Fields(dict[str, Any]):
@@ -34,14 +35,30 @@ def _redacted_snippet(data: bytes, match: re.Match[bytes], span: tuple[int, int]
     return truncate(f"{head}{shown}{tail}")
 
 
-def _skipped(value: str, params: Params) -> bool:
-    skip = any_of(params.strings("skip_values"))
-    if skip is not None and skip.search(value.encode("utf-8", "surrogateescape")):
-        return True
-    if params.get("skip_placeholders", True) and is_placeholder(value, params.strings("placeholders")):
-        return True
-    min_entropy = params.get("min_entropy")
-    return min_entropy is not None and shannon(value) < float(min_entropy)
+@dataclass(frozen=True, slots=True)
+class ValueFilter:
+    """Which matched values are not secrets: below `min_entropy`, matching `skip_values`, or placeholders.
+    Built once per rule and file (not per candidate: a hostile file can hold 20,000 candidates)."""
+
+    min_entropy: float | None
+    skip: re.Pattern[bytes] | None
+    placeholders: tuple[str, ...]
+
+    @classmethod
+    def of(cls, params: Params) -> ValueFilter:
+        min_entropy = params.get("min_entropy")
+        return cls(
+            None if min_entropy is None else float(min_entropy),
+            any_of(params.strings("skip_values")),
+            params.strings("placeholders") if params.get("skip_placeholders", True) else (),
+        )
+
+    def rejects(self, value: str) -> bool:
+        if self.min_entropy is not None and shannon(value) < self.min_entropy:
+            return True
+        if self.skip is not None and self.skip.search(value.encode("utf-8", "surrogateescape")):
+            return True
+        return bool(self.placeholders) and is_placeholder(value, self.placeholders)
 
 
 def regex_rule(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
@@ -55,13 +72,15 @@ def regex_rule(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     hide = bool(params.get("redact", True))
     reveal = int(params.get("reveal", 4))
     template = str(params.get("message", "{match} matches " + spec.rule_id + "."))
+    reveal_prefix = bool(params.get("reveal_prefix", False))
+    values = ValueFilter.of(params)
     data = scan.data
     for match in scan.matches(spec):
         span = _value_span(match, group)
         value = decode(data[span[0] : span[1]])
-        if _skipped(value, params):
+        if values.rejects(value):
             continue
-        shown_chars = max(reveal, _prefix_length(value)) if params.get("reveal_prefix", False) else reveal
+        shown_chars = max(reveal, _prefix_length(value)) if reveal_prefix else reveal
         shown = redact(value, shown_chars) if hide else truncate(value, 120)
         name = decode(match.group("name")) if "name" in match.re.groupindex and match.group("name") else ""
         fields = _Fields(redacted=shown, length=len(value), name=truncate(name, 80))
@@ -117,9 +136,10 @@ def pem_private_key(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     min_body = int(params.get("min_body", 64))
     window = int(params.get("window", 4096))
     data = scan.data
+    min_entropy = float(params.get("min_entropy", 4.0))
     for match in scan.matches(spec):
         body = _pem_body(data, match.end(), window)
-        if len(body) < min_body or shannon(body) < float(params.get("min_entropy", 4.0)):
+        if len(body) < min_body or shannon(body) < min_entropy:
             continue
         label = decode(match.group()).strip("-").strip()
         yield Raw(
@@ -135,27 +155,34 @@ def pem_private_key(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
 
 
 # --- AWS access keys ------------------------------------------------------------------------------------------------
+_BASE64_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
 def aws_key(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     """An access key id (AKIA/ASIA...) is an error with a secret access key nearby, a warning alone."""
     params = spec.params
     window = int(params.get("window", 1024))
     secret_re = any_of(params.strings("secret_patterns"))
     min_entropy = float(params.get("secret_min_entropy", 4.2))
+    placeholders = params.strings("placeholders")
+    level_alone = Level(str(params.get("level_without_secret", "warning")))
     data = scan.data
     for match in scan.matches(spec):
         key_id = decode(match.group())
-        if is_placeholder(key_id, params.strings("placeholders")):
+        if is_placeholder(key_id, placeholders):
             continue
         secret = None
         covers: tuple[tuple[int, int], ...] = ()
         if secret_re is not None:
             lo, hi = max(0, match.start() - window), min(len(data), match.end() + window)
             for candidate in secret_re.finditer(data, lo, hi):
+                if candidate.end() == hi < len(data) and data[hi] in _BASE64_BYTES:
+                    continue  # cut by the window's end (`endpos` looks like the end of the file): part of a longer run
                 value = decode(candidate.group())
                 if (
                     value != key_id
                     and looks_random(value, min_length=40, min_entropy=min_entropy, min_classes=3)
-                    and not is_placeholder(value, params.strings("placeholders"))
+                    and not is_placeholder(value, placeholders)
                 ):
                     secret, covers = value, (candidate.span(),)
                     break
@@ -177,7 +204,7 @@ def aws_key(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
             message,
             snippet=shown,
             evidence=digest(key_id + (secret or "")),
-            level=None if secret is not None else Level(str(params.get("level_without_secret", "warning"))),
+            level=None if secret is not None else level_alone,
             properties=props(with_secret=secret is not None),
             covers=covers,
         )
@@ -199,20 +226,22 @@ def _name_start(data: bytes, keyword_start: int, limit: int = 64) -> int:
 def assignment(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     params = spec.params
     min_length = int(params.get("min_length", 10))
-    min_entropy = float(params.get("min_entropy", 3.5))
+    min_entropy = float(params.get("min_entropy", 3.0))
     min_classes = int(params.get("min_classes", 2))
+    reveal = int(params.get("reveal", 2))
+    values = ValueFilter.of(params)
     data = scan.data
     for match in scan.matches(spec):
         span = _value_span(match, "value")
         value = decode(data[span[0] : span[1]])
-        if _skipped(value, params) or not looks_random(
+        if values.rejects(value) or not looks_random(
             value, min_length=min_length, min_entropy=min_entropy, min_classes=min_classes
         ):
             continue
         kw_start = match.start("kw") if "kw" in match.re.groupindex else match.start()
         start = _name_start(data, kw_start)
         name = decode(data[start : match.end("kw") if "kw" in match.re.groupindex else kw_start])
-        shown = redact(value, int(params.get("reveal", 2)))
+        shown = redact(value, reveal)
         yield Raw(
             start,
             match.end(),
@@ -223,5 +252,3 @@ def assignment(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
             evidence=digest(value),
             properties=props(name=truncate(name, 60), length=len(value), entropy=round(shannon(value), 2)),
         )
-
-

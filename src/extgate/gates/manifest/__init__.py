@@ -24,6 +24,7 @@ from extgate.gates.manifest.parse import MAX_MANIFEST_BYTES, Parsed, ParseError,
 from extgate.model import Finding, truncate
 
 MANIFEST_KINDS = ("package.json", "manifest.yaml")
+MAX_FINDINGS_PER_CHECK = 200  # a hostile manifest (thousands of bad entries) gets a summary, not a flood
 
 COMMON: tuple[Check, ...] = (
     schemas.check_schema,
@@ -115,7 +116,9 @@ def load(ctx: GateContext, kind: str) -> tuple[str, Parsed] | Finding:
     names = ("package.json",) if kind == "package.json" else ("manifest.yaml", "manifest.yml")
     limit = int(ctx.setting("max_manifest_bytes", MAX_MANIFEST_BYTES))
     for name in names:
-        entry = next((e for e in ctx.package.entries if e.path == name), None)
+        # The last member of that name is the one extraction leaves on disk (archive/duplicate-entry reports
+        # duplicates); checking the first would let a second, different manifest slip through.
+        entry = next((e for e in reversed(ctx.package.entries) if e.path == name), None)
         if entry is None:
             continue
         if not entry.is_file:
@@ -170,10 +173,23 @@ def run_checks(scope: Scope, checks: Sequence[Check]) -> list[Finding]:
 
     out: list[Finding] = []
     for check in checks:
+        name = getattr(check, "__name__", "check")
         try:
-            out.extend(check(scope))
+            found = list(check(scope))
         except Exception as exc:
-            out.append(internal_error(f"manifest ({getattr(check, '__name__', 'check')})", exc))
+            out.append(internal_error(f"manifest ({name})", exc))
+            continue
+        out.extend(found[:MAX_FINDINGS_PER_CHECK])
+        if len(found) > MAX_FINDINGS_PER_CHECK:
+            out.append(
+                scope.ctx.finding(
+                    "manifest/limit",
+                    f"{len(found) - MAX_FINDINGS_PER_CHECK} more findings of the {name.removeprefix('check_')} "
+                    f"check than the {MAX_FINDINGS_PER_CHECK} shown; fix those first.",
+                    path=scope.manifest.path,
+                    evidence=f"findings:{name}",
+                )
+            )
     return out
 
 

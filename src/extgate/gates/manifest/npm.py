@@ -25,7 +25,8 @@ _PROBES: Mapping[str, tuple[str, ...]] = {
     "typings": ("", ".d.ts", "/index.d.ts"),
 }
 MAX_EXPORT_TARGETS = 2000
-MAX_FILES_PATTERNS = 500
+MAX_EXPORT_PATTERNS = 200  # wildcard targets are matched against every file: bound that work separately
+MAX_FILES_PATTERNS = 200
 MAX_RANGE_LENGTH = 256
 
 
@@ -106,7 +107,10 @@ def _pattern(target: str) -> re.Pattern[str]:
 
 
 def check_exports(scope: Scope, exports: Any) -> Iterator[Finding]:
+    patterns = 0
+
     def findings() -> Iterator[Finding]:
+        nonlocal patterns
         for where, target, mixed in _walk_exports(exports, "/exports"):
             if mixed:
                 yield scope.at(
@@ -125,6 +129,16 @@ def check_exports(scope: Scope, exports: Any) -> Iterator[Finding]:
                     where,
                 )
                 continue
+            if "*" in target:
+                patterns += 1
+                if patterns > MAX_EXPORT_PATTERNS:
+                    yield scope.at(
+                        "manifest/limit",
+                        f"exports has more than {MAX_EXPORT_PATTERNS} pattern targets; the rest are not checked.",
+                        "/exports",
+                        evidence="export-patterns",
+                    )
+                    return
             yield from _check_export_target(scope, where, target)
 
     def summary(extra: int) -> Finding:

@@ -1,0 +1,64 @@
+"""The content gate inside the whole pipeline: `extgate.check` on a directory and on a tarball."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+import extgate
+from extgate.model import Level, Status, Verdict
+
+TOKEN = "ghp_" + "R8tLw2ZkQ9mVx4NcB7yH1pJ5sD3fG6aK0eUo"
+FILES = {
+    "package.json": json.dumps({"name": "demo-ext", "version": "1.0.0", "main": "index.js"}),
+    "index.js": f'const t = "{TOKEN}";\nfetch("https://bit.ly/abc");\n',
+    "README.md": "# demo\n\nTalks to 192.0.2.10 in the examples.\n",
+}
+OPTIONS = extgate.Options(offline=True, network=False, use_cache=False)
+
+
+def _check(source: object) -> Verdict:
+    try:
+        return extgate.check(source, options=OPTIONS)  # type: ignore[arg-type]
+    except NotImplementedError as exc:  # pragma: no cover - only while intake is being built
+        pytest.skip(f"intake not available: {exc}")
+
+
+def _content(verdict: Verdict) -> list[tuple[str, str | None, int | None, Level]]:
+    return [(f.rule_id, f.path, f.line, f.level) for f in verdict.findings if f.gate == "content"]
+
+
+def _assert_content_findings(verdict: Verdict) -> None:
+    assert verdict.status is Status.BLOCKED
+    assert _content(verdict) == [
+        ("secrets/github-token", "index.js", 1, Level.ERROR),
+        ("content/shady-url", "index.js", 2, Level.WARNING),
+    ]
+    for finding in verdict.findings:
+        assert TOKEN[4:] not in finding.message + (finding.snippet or "") + (finding.evidence or "")
+        assert finding.fingerprint
+
+
+def test_check_a_directory(tmp_path: Path) -> None:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    _assert_content_findings(_check(tmp_path))
+
+
+def test_check_a_tarball() -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, text in FILES.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    first = _check(buffer.getvalue())
+    _assert_content_findings(first)
+    again = _check(buffer.getvalue())
+    assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in first.findings]
