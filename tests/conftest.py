@@ -15,6 +15,15 @@ from support.verdaccio import Verdaccio, VerdaccioUnavailable, start_verdaccio
 _VERDACCIO_SKIPPED = pytest.StashKey[str]()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never read or write the user's real extgate cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("EXTGATE_CACHE_DIR", str(tmp_path_factory.mktemp("extgate-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def verdaccio(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Verdaccio]:
     """A real Verdaccio 5 on 127.0.0.1 (no uplinks) for the whole session; skips loudly when missing."""

@@ -151,7 +151,7 @@ def test_npm_and_jsr_imports_from_code_facts() -> None:
         ("chalk", "^5.3.0", AUDITED, 1, "import"),
         ("@scope/pkg", "1.2.3", AUDITED, 2, "import"),
         ("left-pad", "", AUDITED, 3, "import"),
-        ("@std/path@1", "jsr:@std/path@1", NOT_AUDITED_JSR, 4, "import"),
+        ("@std/path", "jsr:@std/path@1", NOT_AUDITED_JSR, 4, "import"),
     ]
 
 

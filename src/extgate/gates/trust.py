@@ -135,8 +135,8 @@ def _unresolved(ctx: GateContext, declared: Declared, reason: str, via: Sequence
     spec = f" {declared.spec!r}" if declared.spec else ""
     return ctx.finding(
         "trust/unresolved-dependency",
-        f"dependency {declared.name}{spec}{chain} cannot be resolved: {reason}. Nothing unresolved can be audited: "
-        "use a published version or range of a registry package.",
+        f"dependency {declared.name}{spec}{chain} cannot be resolved: {reason}. What cannot be resolved cannot be "
+        "audited: depend on a published version or range of a registry package.",
         **_where(declared),
         snippet=f"{declared.name}: {declared.spec}",
         evidence=f"{declared.name} {reason}",

@@ -9,6 +9,7 @@ the run continues without a cache. Either way a note says so; a cache never cras
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -29,7 +30,9 @@ DEFAULT_TTLS = {
 
 
 def default_dir() -> Path:
-    return Path(platformdirs.user_cache_dir("extgate", appauthor=False))
+    """`EXTGATE_CACHE_DIR`, else the platform's user cache dir (`~/.cache/extgate` on Linux)."""
+    override = os.environ.get("EXTGATE_CACHE_DIR")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("extgate", appauthor=False))
 
 
 class Cache:

@@ -110,7 +110,7 @@ def classify(name: str, raw: Any, **where: Any) -> Declared:
     if not valid_package_name(spec.name):
         return Declared(name, raw, status=UNRESOLVED, reason="not a valid npm package name", **where)
     if spec.kind in ("git", "url", "file"):
-        reason = f"it is a {spec.kind} dependency, not a registry version, so it cannot be audited"
+        reason = f"it is a {spec.kind} dependency, not a registry version"
         return Declared(spec.name, raw, status=UNRESOLVED, reason=reason, **where)
     if spec.kind == "invalid":
         reason = "its spec is not a valid version, range or dist-tag"
@@ -301,9 +301,9 @@ def _from_target(target: Any, **where: Any) -> Declared | None:
     if not isinstance(target, str):
         return None
     if target.startswith("jsr:"):
-        return Declared(
-            target[4:].lstrip("/"), target, status=NOT_AUDITED_JSR, reason="jsr enforces its own rules", **where
-        )
+        jsr = npm_specifier("npm:" + target[4:])
+        name = jsr[0] if jsr else target[4:]
+        return Declared(name, target, status=NOT_AUDITED_JSR, reason="jsr enforces its own rules", **where)
     parsed = npm_specifier(target)
     if parsed is None:
         return None

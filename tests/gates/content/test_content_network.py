@@ -115,6 +115,9 @@ def test_url_hosts_are_left_to_shady_url_unless_it_is_disabled(engine: str) -> N
         ("https://registry.npmjs.org/left-pad", None),
         ("https://example.com/?next=https%3A%2F%2Fbit.ly", None),
         ("const a = x/bit.ly/2", None),
+        ("https://123:xyz@example.com/", None),  # userinfo, not a numeric host
+        ("https://bit.ly:pw@example.com/", None),
+        ("https://user@bit.ly/x", "shortener"),
     ],
 )
 def test_shady_url_categories(engine: str, text: str, category: str | None) -> None:

@@ -2,9 +2,9 @@
 
 Matcher keys every kind understands:
   kind       regex | long-line | blob | ipv4 | url | pem | aws | assignment | dotenv
-  patterns   list of regexes (Python `re` bytes syntax) or {regex, files} mappings; `${param}` expands to a
-             parameter: a number as written, a list/mapping as an alternation of its escaped items (each up to
-             its first `/`)
+  patterns   list of regexes (Python `re` bytes syntax) or {regex, files, requires, prefilter} mappings (see
+             PatternSpec); `${param}` expands to a parameter: a number as written, a list/mapping as an alternation
+             (a prefix trie) of its escaped items, each up to its first `/`
   caseless   match the patterns case-insensitively
   files      [globs] or {include: [...], exclude: [...]}; globs without `/` match the file name
   settings   parameters the policy may override from its `[content]` section: a list of names, or a mapping
@@ -91,7 +91,8 @@ def _pattern(raw: Any, params: Mapping[str, Any], caseless: bool, rule_id: str) 
     except re.error as exc:
         raise ValueError(f"rule {rule_id}: bad pattern {regex!r}: {exc}") from None
     requires = tuple(str(lit) for lit in raw.get("requires") or ())
-    return PatternSpec(expanded, caseless, FileFilter.of(raw.get("files")), requires)
+    prefilter = _PARAM.sub(lambda m: _expand(m.group(1), params, rule_id), str(raw.get("prefilter") or ""))
+    return PatternSpec(expanded, caseless, FileFilter.of(raw.get("files")), requires, prefilter)
 
 
 def _expand(name: str, params: Mapping[str, Any], rule_id: str) -> str:

@@ -115,12 +115,15 @@ class PatternSpec:
     files     extra file filter for this pattern only (e.g. unquoted assignments only in config files)
     requires  literals of which at least one occurs in every match (YAML `requires`): without hyperscan, a
               `bytes.find` for them skips the regex on files that cannot match
+    prefilter what hyperscan compiles instead of `regex` (YAML `prefilter`), for expressions whose bounded repeats
+              make hyperscan's compile slow: any expression that matches wherever `regex` does
     """
 
     regex: str
     caseless: bool = False
     files: FileFilter = FileFilter()
     requires: tuple[str, ...] = ()
+    prefilter: str = ""
 
     def compiled(self) -> re.Pattern[bytes]:
         return re.compile(self.regex.encode("utf-8"), re.IGNORECASE if self.caseless else 0)

@@ -101,7 +101,7 @@ class HyperscanPrefilter:
         ]
         try:
             db.compile(
-                expressions=[patterns[i].regex.encode("utf-8") for i in ids],
+                expressions=[(patterns[i].prefilter or patterns[i].regex).encode("utf-8") for i in ids],
                 ids=ids,
                 elements=len(ids),
                 flags=flags,
