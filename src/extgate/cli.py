@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from extgate import __version__, commands
+from extgate.policy import PolicyError
 
 EXIT_PASSED = 0
 EXIT_BLOCKED = 1
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         return int(args.handler(args))
-    except commands.UsageError as exc:
+    except (commands.UsageError, PolicyError) as exc:
         print(f"extgate: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

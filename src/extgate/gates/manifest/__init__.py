@@ -22,6 +22,7 @@ from extgate.gates.manifest import cinatra, fixtures, identity, lifecycle, npm, 
 from extgate.gates.manifest.interface import Check, Scope
 from extgate.gates.manifest.parse import MAX_MANIFEST_BYTES, Parsed, ParseError, parse_json, parse_yaml
 from extgate.model import Finding, truncate
+from extgate.stages import internal_error
 
 MANIFEST_KINDS = ("package.json", "manifest.yaml")
 MAX_FINDINGS_PER_CHECK = 200  # a hostile manifest (thousands of bad entries) gets a summary, not a flood
@@ -169,8 +170,6 @@ def load(ctx: GateContext, kind: str) -> tuple[str, Parsed] | Finding:
 def run_checks(scope: Scope, checks: Sequence[Check]) -> list[Finding]:
     """Run each check; one that crashes becomes an engine/internal-error finding (fail closed) without
     losing what the others found."""
-    from extgate.engine import internal_error  # the engine imports the gates: import at call time
-
     out: list[Finding] = []
     for check in checks:
         name = getattr(check, "__name__", "check")
