@@ -66,7 +66,9 @@ def main() -> int:
             total_bytes += verdict.target.bytes
             total_files += verdict.target.files
             total_time += med
-            print(f"{path.name:<40} {verdict.target.files:>6} {mb:>8.2f} {med:>9.3f} {mb / med:>7.1f}  {verdict.status}")
+            print(
+                f"{path.name:<40} {verdict.target.files:>6} {mb:>8.2f} {med:>9.3f} {mb / med:>7.1f}  {verdict.status}"
+            )
         print(
             f"TOTAL {len(tarballs)} packages, {total_files} files, {total_bytes / 1e6:.1f} MB in {total_time:.2f} s: "
             f"{total_bytes / 1e6 / total_time:.1f} MB/s, {total_files / total_time:.0f} files/s"

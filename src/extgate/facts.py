@@ -56,8 +56,14 @@ class ApiUse:
 
 @dataclass(frozen=True, slots=True)
 class CodeFacts:
+    """imports   every module specifier the code loads (verbatim: 'npm:zod@4', 'jsr:@std/path', './util.js')
+    api_uses     capability-bearing APIs used (names: rules/code.yaml `data.api_names`)
+    stats        debug counters of the code gate: files, parsed, skipped:<reason> (e.g. skipped:no-prefilter-hit)
+    """
+
     imports: tuple[ImportRef, ...] = ()
     api_uses: tuple[ApiUse, ...] = ()
+    stats: Mapping[str, int] = field(default_factory=lambda: FrozenMap({}))
 
 
 @dataclass(frozen=True, slots=True)

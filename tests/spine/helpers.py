@@ -11,9 +11,9 @@ import pytest
 from extgate import engine
 from extgate.formatters import sarif
 from extgate.frozen import FrozenMap
-from extgate.rules.registry import RuleRegistry, load_packs, load_registry
 from extgate.gates.interface import GateContext, GateResult
 from extgate.model import Finding, Package
+from extgate.rules.registry import RuleRegistry, load_packs, load_registry
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from helpers import FuncGate, registry_with_test_rules, use_package
+from helpers import FuncGate, use_package
 
 from extgate import Options, Policy, Status, check
 from extgate.gates.interface import GateContext

@@ -14,7 +14,7 @@ from helpers import FuncGate, registry_with_test_rules, use_package
 from extgate import Options, check
 from extgate.formatters import markdown, sarif, text
 from extgate.gates.interface import GateContext
-from extgate.model import Finding, Level, Package, Verdict
+from extgate.model import Finding, Package, Verdict
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 PKG = Package.from_files({"package.json": '{"name": "demo", "version": "1.2.3"}', "lib/a.js": "eval(x)\n"})

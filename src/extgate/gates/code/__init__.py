@@ -1,12 +1,96 @@
-"""code gate (placeholder until implemented)."""
+"""The code gate: parser-based code rules over every code file of the package, and the code facts.
+
+    for each .js/.mjs/.cjs/.jsx/.ts/.mts/.cts/.tsx/.py/.html file (dist/ and bundles included):
+        analyze_file(path, suffix, bytes, config) -> FileAnalysis      (pure; see analysis.py)
+    -> findings (rule metadata attached here) + CodeFacts(imports, api_uses, stats) for later gates
+
+Public entry points: `CodeGate`, `analyze_file`, `build_config`.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
+from dataclasses import replace
+
+from extgate.facts import ApiUse, CodeFacts, ImportRef
+from extgate.frozen import FrozenMap
+from extgate.gates.code.analysis import UNPARSED, analyze_file
+from extgate.gates.code.config import build_config
+from extgate.gates.code.interface import LANGUAGE_FOR_SUFFIX, FileAnalysis, RawFinding
 from extgate.gates.interface import GateContext, GateResult
+from extgate.model import Entry, Finding
+
+__all__ = ["CodeGate", "analyze_file", "build_config"]
+
+log = logging.getLogger("extgate.code")
 
 
 class CodeGate:
     name = "code"
 
     def run(self, ctx: GateContext) -> GateResult:
-        return GateResult()
+        config = build_config(ctx.rules, ctx.setting)
+        findings: list[Finding] = []
+        imports: list[ImportRef] = []
+        api_uses: list[ApiUse] = []
+        stats: Counter[str] = Counter()
+        for entry in ctx.package.files:
+            if entry.suffix not in LANGUAGE_FOR_SUFFIX:
+                continue
+            stats["files"] += 1
+            if entry.data is None or entry.truncated:
+                stats["unread"] += 1
+                if ctx.enabled(UNPARSED):
+                    findings.append(_unread(ctx, entry))
+                if entry.data is None:
+                    continue
+            result = analyze_file(entry.path, entry.suffix, entry.data, config)
+            _count(stats, result)
+            findings += (_finding(ctx, entry.path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
+            imports += result.imports
+            api_uses += result.api_uses
+        log.debug("code gate: %s", dict(sorted(stats.items())))
+        facts = CodeFacts(
+            imports=tuple(imports),
+            api_uses=tuple(api_uses),
+            stats=FrozenMap(dict(sorted(stats.items()))),
+        )
+        return GateResult(tuple(findings), replace(ctx.facts, code=facts))
+
+
+def _count(stats: Counter[str], result: FileAnalysis) -> None:
+    if result.parsed:
+        stats["parsed"] += 1
+    if result.skip_reason:
+        stats[f"skipped:{result.skip_reason}"] += 1
+    if result.syntax_errors:
+        stats["syntax_errors"] += 1
+
+
+def _finding(ctx: GateContext, path: str, raw: RawFinding) -> Finding:
+    return ctx.finding(
+        raw.rule_id,
+        raw.message,
+        path=path,
+        line=raw.line,
+        column=raw.column,
+        end_line=raw.end_line,
+        end_column=raw.end_column,
+        snippet=raw.snippet,
+        evidence=raw.evidence,
+        level=raw.level,
+        properties=dict(raw.properties),
+    )
+
+
+def _unread(ctx: GateContext, entry: Entry) -> Finding:
+    what = "was cut off at an intake limit" if entry.truncated else "was not read (over an intake limit)"
+    return ctx.finding(
+        UNPARSED,
+        f"{entry.path} {what}, so the code rules checked {'only part of it' if entry.data else 'none of it'}. "
+        "Review it by hand or shrink it below the archive limits.",
+        path=entry.path,
+        evidence="unparsed:unread",
+        properties={"reason": "truncated" if entry.truncated else "unread"},
+    )

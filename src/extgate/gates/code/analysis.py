@@ -1,0 +1,222 @@
+"""`analyze_file`: the per-file work of the code gate, a pure function of (path, suffix, bytes, config).
+
+    prefilter (hyperscan) -> text checks (Trojan Source, obfuscation/minified) -> parse only when a parse-group
+    pattern matched and the file is within the byte cap -> rules and facts
+
+The result depends on nothing else (no clock except the parse budget, no policy switches, no globals but immutable
+caches), so it can be cached by content hash and computed in worker processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from extgate.facts import ApiUse, ImportRef
+from extgate.gates.code import html, javascript, obfuscation, python
+from extgate.gates.code.interface import (
+    GROUP_OBFUSCATION,
+    GROUP_PARSE,
+    GROUP_TROJAN,
+    LANGUAGE_FOR_SUFFIX,
+    CodeConfig,
+    FileAnalysis,
+    RawFinding,
+)
+from extgate.gates.code.prefilter import PrefilterHits, compiled
+from extgate.gates.code.textscan import position, trojan_findings
+from extgate.model import Level
+
+UNPARSED = "safety/unparsed-file"
+_REASONS = {
+    "too-large": "it is larger than the parse limit",
+    "timeout": "parsing exceeded the time budget",
+    "syntax": "it is not valid code for its file type",
+    "too-deep": "its syntax nests too deeply to parse safely",
+    "too-complex": "it is too complex to parse within the time budget",
+    "too-many-scripts": "it has more inline scripts than the scan limit",
+}
+
+
+def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> FileAnalysis:
+    lang = LANGUAGE_FOR_SUFFIX.get(suffix.lower())
+    if lang is None:
+        return FileAnalysis(path, skip_reason="not-code")
+    hits = compiled(config.prefilter, config.prefilter_backend).scan(data)
+    if lang == "html":
+        return _html(path, data, config, hits)
+    findings: list[RawFinding] = []
+    if GROUP_TROJAN in hits.groups:
+        findings += _trojan(data, None, config)
+    if lang != "python":
+        findings += _obfuscation(data, 0, len(data), config, hits, check_minified=True)
+    base = FileAnalysis(path, lang, prefilter_hits=tuple(sorted(hits.names)))
+    # Python identifiers are NFKC-normalized (`ｅｖａｌ` is eval), so any non-ASCII Python file is parsed too
+    needs_parse = GROUP_PARSE in hits.groups or (lang == "python" and not data.isascii())
+    if not needs_parse:
+        return _done(base, findings, config, skip_reason="no-prefilter-hit")
+    if len(data) > config.max_parse_bytes:
+        findings.append(_unparsed(path, "too-large", f"{len(data):,} bytes > {config.max_parse_bytes:,}", hits))
+        return _done(base, findings, config, skip_reason="too-large")
+    deadline = time.monotonic() + config.parse_timeout_ms / 1000
+    if lang == "python":
+        try:
+            py = python.analyze(path, data, config)
+        except python.Unparseable as exc:
+            findings.append(_unparsed(path, exc.reason, exc.detail, hits))
+            return _done(base, findings, config, skip_reason=exc.reason)
+        return _done(base, findings + py.findings, config, py.imports, py.api_uses, parsed=True)
+    try:
+        js = javascript.analyze(path, data, lang, config, deadline)
+    except javascript.ParseTimeout:
+        detail = f"parsing and analysis did not finish within {config.parse_timeout_ms} ms"
+        findings.append(_unparsed(path, "timeout", detail, hits))
+        return _done(base, findings, config, skip_reason="timeout")
+    return _done(
+        base, findings + js.findings, config, js.imports, js.api_uses, parsed=True, syntax_errors=js.syntax_errors
+    )
+
+
+def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> FileAnalysis:
+    base = FileAnalysis(path, "html", prefilter_hits=tuple(sorted(hits.names)))
+    if not hits.groups:
+        return _done(base, [], config, skip_reason="no-prefilter-hit")
+    scripts = html.script_ranges(data)
+    findings: list[RawFinding] = []
+    if GROUP_TROJAN in hits.groups:
+        findings += _trojan(data, scripts.ranges, config)
+    for start, end in scripts.ranges:
+        findings += _obfuscation(data, start, end, config, hits, check_minified=False)
+    if scripts.omitted:
+        findings.append(_unparsed(path, "too-many-scripts", f"{scripts.omitted} scripts not scanned", hits))
+    if GROUP_PARSE not in hits.groups or not scripts.ranges:
+        return _done(base, findings, config, skip_reason="no-prefilter-hit" if scripts.ranges else "")
+    if len(data) > config.max_parse_bytes:
+        findings.append(_unparsed(path, "too-large", f"{len(data):,} bytes > {config.max_parse_bytes:,}", hits))
+        return _done(base, findings, config, skip_reason="too-large")
+    deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
+    imports: list[ImportRef] = []
+    apis: list[ApiUse] = []
+    syntax_errors = False
+    for start, end in scripts.ranges:
+        try:
+            js = javascript.analyze(path, data, "javascript", config, deadline, [html.ts_range(data, start, end)])
+        except javascript.ParseTimeout:
+            findings.append(_unparsed(path, "timeout", f"not analysed within {config.parse_timeout_ms} ms", hits))
+            return _done(base, findings, config, imports, apis, skip_reason="timeout")
+        findings += js.findings
+        imports += js.imports
+        apis += js.api_uses
+        syntax_errors |= js.syntax_errors
+    return _done(base, findings, config, imports, apis, parsed=True, syntax_errors=syntax_errors)
+
+
+def _trojan(data: bytes, ranges: Sequence[tuple[int, int]] | None, config: CodeConfig) -> list[RawFinding]:
+    found, total = trojan_findings(data, ranges, limit=config.max_findings_per_rule)
+    if total > len(found) and found:
+        last = found[-1]
+        found[-1] = _with_more(last, total - len(found))
+    return found
+
+
+def _obfuscation(
+    data: bytes, start: int, end: int, config: CodeConfig, hits: PrefilterHits, *, check_minified: bool
+) -> list[RawFinding]:
+    region = data[start:end] if (start, end) != (0, len(data)) else data
+    if GROUP_OBFUSCATION in hits.groups:
+        verdict = obfuscation.classify(region, config.obfuscation, check_minified=check_minified)
+    else:
+        verdict = obfuscation.Verdict(False, check_minified and obfuscation.is_minified(region, config.obfuscation))
+    if verdict.obfuscated:
+        line, column = position(data, start + verdict.offset)
+        signals = "; ".join(verdict.signals)
+        return [
+            RawFinding(
+                rule_id="code/obfuscated",
+                message=(
+                    f"obfuscated JavaScript ({signals}): nobody can review what it does, which is why malicious "
+                    "packages use it. Publish the readable source, or a normally minified build with its source map."
+                ),
+                line=line,
+                column=column,
+                evidence=f"obfuscated:{verdict.signals[0]}",
+                properties=(("signals", verdict.signals),),
+            )
+        ]
+    if verdict.minified:
+        return [
+            RawFinding(
+                rule_id="code/minified",
+                message=(
+                    "minified JavaScript: machine-readable but hard to review. Fine for a published bundle; ship "
+                    "the source map or the unminified source alongside so users can audit it."
+                ),
+                line=1,
+                column=1,
+                evidence="minified",
+            )
+        ]
+    return []
+
+
+def _unparsed(path: str, reason: str, detail: str, hits: PrefilterHits) -> RawFinding:
+    tokens = sorted(hits.names)
+    seen = f" The prefilter saw: {', '.join(tokens[:12])}." if tokens else ""
+    return RawFinding(
+        rule_id=UNPARSED,
+        message=(
+            f"{path} was not analysed because {_REASONS.get(reason, reason)} ({detail}), so the code rules "
+            f"(eval, subprocess, environment access, imports) did not check it.{seen} Review it by hand, split or "
+            "shrink it, or raise `[code] max_parse_bytes` / `parse_timeout_ms` in the policy."
+        ),
+        evidence=f"unparsed:{reason}",
+        properties=(("reason", reason), ("prefilter", tuple(tokens))),
+    )
+
+
+def _with_more(finding: RawFinding, more: int) -> RawFinding:
+    return replace(
+        finding,
+        message=f"{finding.message} ({more} more in this file not shown)",
+        properties=(*finding.properties, ("more_in_file", more)),
+    )
+
+
+def _cap(findings: Iterable[RawFinding], limit: int) -> tuple[RawFinding, ...]:
+    """At most `limit` findings per rule and level in one file; the last one kept counts the rest."""
+    ordered = sorted(findings, key=lambda f: (f.line or 0, f.column or 0, f.rule_id, f.message))
+    totals: Counter[tuple[str, Level | None]] = Counter((f.rule_id, f.level) for f in ordered)
+    kept: list[RawFinding] = []
+    seen: Counter[tuple[str, Level | None]] = Counter()
+    for finding in ordered:
+        key = (finding.rule_id, finding.level)
+        seen[key] += 1
+        if seen[key] > limit:
+            continue
+        more = totals[key] - limit if seen[key] == limit else 0
+        kept.append(_with_more(finding, more) if more > 0 else finding)
+    return tuple(kept)
+
+
+def _done(
+    base: FileAnalysis,
+    findings: list[RawFinding],
+    config: CodeConfig,
+    imports: Sequence[ImportRef] = (),
+    api_uses: Sequence[ApiUse] = (),
+    *,
+    parsed: bool = False,
+    skip_reason: str = "",
+    syntax_errors: bool = False,
+) -> FileAnalysis:
+    return replace(
+        base,
+        findings=_cap(findings, config.max_findings_per_rule),
+        imports=tuple(sorted(imports, key=lambda ref: ref.line)),  # stable: same-line order kept
+        api_uses=tuple(sorted(api_uses, key=lambda use: use.line)),
+        parsed=parsed,
+        skip_reason=skip_reason,
+        syntax_errors=syntax_errors,
+    )

@@ -1,0 +1,190 @@
+"""Data the code gate's per-file analysis takes and returns.
+
+Everything here is frozen, hashable (config) or picklable (results), so `analyze_file(path, suffix, data, config)`
+can be cached by content hash and run in worker processes. Nothing here depends on the policy's rule
+enable/disable switches: the gate filters findings afterwards, so one cached analysis serves every policy.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from extgate.facts import ApiUse, ImportRef
+from extgate.model import Level
+
+# file suffix -> analysis language ('javascript', 'typescript', 'tsx' are tree-sitter grammars)
+LANGUAGE_FOR_SUFFIX = {
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".d.ts": "typescript",
+    ".tsx": "tsx",
+    ".py": "python",
+    ".html": "html",
+    ".htm": "html",
+}
+
+# prefilter groups: which kind of work a pattern hit asks for
+GROUP_PARSE = "parse"  # a parser-based rule or a fact could apply: parse the file
+GROUP_TROJAN = "trojan"  # bidi / zero-width characters present: run the character scan
+GROUP_OBFUSCATION = "obfuscation"  # obfuscation markers present: compute the obfuscation metrics
+
+
+@dataclass(frozen=True, slots=True)
+class PrefilterPattern:
+    """One prefilter expression.
+
+    name     short id, reported in `FileAnalysis.prefilter_hits` and in unparsed-file messages
+    regex    a bytes regular expression in the common subset of hyperscan and Python `re` (no lookaround)
+    groups   what a hit asks for: parse, trojan, obfuscation
+    """
+
+    name: str
+    regex: str
+    groups: tuple[str, ...] = (GROUP_PARSE,)
+
+
+@dataclass(frozen=True, slots=True)
+class CallMatcher:
+    """A rule expressed as data: calls (or `new`) of canonical API names.
+
+    rule_id     the rule the finding belongs to
+    javascript  fnmatch patterns over canonical JS names ('child_process.exec', 'Deno.Command', 'Bun.$')
+    python      fnmatch patterns over canonical Python names ('subprocess.run', 'os.exec*')
+    argument    '' for any call; 'string' when only a string-like first argument counts (implied eval)
+    message     the finding message; '{api}' is replaced by the canonical name
+    """
+
+    rule_id: str
+    javascript: tuple[str, ...] = ()
+    python: tuple[str, ...] = ()
+    argument: str = ""
+    message: str = ""
+
+
+@lru_cache(maxsize=256)
+def names_regex(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One compiled regex for a tuple of fnmatch patterns over canonical names (None when empty). Cached:
+    patterns come from the immutable rule packs."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
+
+
+@dataclass(frozen=True, slots=True)
+class ApiNames:
+    """How canonical API names are formed for `CodeFacts.api_uses` (data: api_names in rules/code.yaml).
+
+    node_modules      capability modules: emitted as '<module>' on import and '<module>.<member>' on use
+    js_globals        global APIs emitted verbatim when used ('fetch', 'WebSocket', 'navigator.sendBeacon')
+    process_members   'process.<member>' names emitted
+    deno_namespaces   Deno members that are namespaces: 'Deno.env.get' keeps the third segment
+    python_modules    capability modules: '<module>' on import and '<module>.<member>' on use
+    """
+
+    node_modules: frozenset[str] = frozenset()
+    js_globals: frozenset[str] = frozenset()
+    process_members: frozenset[str] = frozenset()
+    deno_namespaces: frozenset[str] = frozenset()
+    python_modules: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class ObfuscationThresholds:
+    """Obfuscation classifier thresholds, measured on real bundles and javascript-obfuscator output (see the
+    `code/obfuscated` rule docs). Ratios are computed per window of `window_bytes`."""
+
+    window_bytes: int = 2_048  # windows overlap by half
+    hex_ident_min: int = 10  # _0x identifiers in a window
+    hex_ident_ratio: float = 0.05  # ... as a share of all identifiers
+    hex_number_min: int = 10
+    hex_number_ratio: float = 0.5  # hex numeric literals as a share of all numeric literals
+    bracket_min: int = 10
+    bracket_ratio: float = 0.3  # obj['name'] accesses as a share of obj['name'] + obj.name
+    escape_min: int = 100
+    escape_per_kb: float = 50.0  # \xNN / \uNNNN escapes per KiB
+    minified_min_bytes: int = 1024
+    minified_avg_line: int = 250  # average line length that marks minified code
+    minified_long_line: int = 500  # or: a line this long ...
+    minified_whitespace: float = 0.10  # ... in a file with at most this share of whitespace
+
+
+@dataclass(frozen=True, slots=True)
+class CodeConfig:
+    """Everything per-file analysis needs: rule-pack data plus the policy's `[code]` settings. Hashable.
+
+    rules_version       the rule packs' digest (cache key part)
+    max_parse_bytes     larger files are not parsed: safety/unparsed-file
+    parse_timeout_ms    tree-sitter parse budget (cancelled through the progress callback); for libcst the
+                        same budget bounds a deterministic cost estimate made before parsing
+    python_max_depth    deeper Python syntax trees are not handed to libcst (its native parser crashes on
+                        very deep nesting)
+    max_findings_per_rule  per file; the rest are counted in the last finding's message
+    """
+
+    rules_version: str = ""
+    max_parse_bytes: int = 2_000_000
+    parse_timeout_ms: int = 5_000
+    python_max_depth: int = 200
+    max_findings_per_rule: int = 25
+    prefilter_backend: str = "auto"  # auto | hyperscan | re (tests and benchmarks force one)
+    prefilter: tuple[PrefilterPattern, ...] = ()
+    call_matchers: tuple[CallMatcher, ...] = ()
+    js_network: tuple[str, ...] = ()
+    js_serializers: tuple[str, ...] = ()
+    py_network: tuple[str, ...] = ()
+    py_serializers: tuple[str, ...] = ()
+    network_methods: frozenset[str] = frozenset()
+    api: ApiNames = field(default_factory=ApiNames)
+    obfuscation: ObfuscationThresholds = field(default_factory=ObfuscationThresholds)
+
+
+Props = tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RawFinding:
+    """A finding before the gate attaches rule metadata (`ctx.finding`). Lines and columns are 1-based;
+    columns count characters (Unicode code points), not bytes."""
+
+    rule_id: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    snippet: str | None = None
+    evidence: str | None = None
+    level: Level | None = None  # None: the rule's default level
+    properties: Props = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileAnalysis:
+    """The result of analysing one file.
+
+    language        'javascript', 'typescript', 'tsx', 'python', 'html'; '' when not a code file
+    prefilter_hits  names of the prefilter patterns that matched (sorted)
+    parsed          True when a parser ran over the file (or all its inline scripts)
+    skip_reason     why it was not parsed: 'no-prefilter-hit', 'too-large', 'timeout', 'syntax', 'too-deep',
+                    'too-complex', 'not-code'; '' when parsed
+    syntax_errors   tree-sitter produced ERROR/MISSING nodes (the file was still scanned)
+    """
+
+    path: str
+    language: str = ""
+    findings: tuple[RawFinding, ...] = ()
+    imports: tuple[ImportRef, ...] = ()
+    api_uses: tuple[ApiUse, ...] = ()
+    prefilter_hits: tuple[str, ...] = ()
+    parsed: bool = False
+    skip_reason: str = ""
+    syntax_errors: bool = False

@@ -1,0 +1,647 @@
+"""JavaScript / TypeScript / TSX rules and facts on tree-sitter trees (names resolved by jsresolve.Resolver).
+
+Rules match canonical names (rules/code.yaml data) rather than source text, which is what makes `retrieval(`,
+`// eval(x)`, `"eval(x)"` and `obj.eval(x)` non-findings while `(0, eval)(x)` and `globalThis["ev" + "al"](x)`
+are. Files with syntax errors are still scanned: tree-sitter recovers around ERROR nodes; sensitive tokens inside
+an ERROR region the rules could not analyse are reported as safety/unparsed-file.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TypeVar
+
+from tree_sitter import Node, Query, QueryCursor, Range, Tree
+
+from extgate.facts import ApiUse, ImportRef
+from extgate.gates.code.interface import CodeConfig, RawFinding, names_regex
+from extgate.gates.code.jsresolve import (
+    CONSTANT_NODES,
+    EVAL_TOKEN,
+    FUNCTION_CONSTRUCTORS,
+    MAX_DEPTH,
+    NORMALIZE,
+    RETURN_THIS,
+    VALUE_CONTEXTS,
+    Binding,
+    ParseTimeout,
+    Resolver,
+    normalize_module,
+    parse,
+)
+from extgate.lang import language
+from extgate.model import Level
+
+T = TypeVar("T")
+
+__all__ = ["JsResult", "ParseTimeout", "analyze", "js_api_name"]
+
+# Single-node captures only: `captures()` builds far fewer Python objects than `matches()` (which is superlinear
+# on large files: 2 s for 1 MB against 0.6 s); pairs such as name/value are read from the captured node's fields.
+_QUERY = """
+[(program) (function_declaration) (function_expression) (arrow_function) (generator_function)
+ (generator_function_declaration) (method_definition) (class_static_block)] @scope
+(variable_declarator value: (_)) @decl
+(assignment_expression left: (identifier)) @assign
+(catch_clause parameter: (identifier) @param)
+(class_declaration name: (_) @local)
+(import_statement) @import
+(export_statement source: (string) @export.source)
+(call_expression) @call
+(new_expression) @new
+(member_expression object: (identifier)) @member
+(subscript_expression object: (identifier)) @member
+(ERROR) @error
+"""
+# identifiers that matter to a rule when they sit inside a region tree-sitter could not parse
+_SENSITIVE = frozenset(
+    {"eval", "Function", "constructor", "setTimeout", "setInterval", "setImmediate", "execScript", "require",
+     "import", "exec", "execSync", "spawn", "spawnSync", "fork", "execFile", "execFileSync", "runInContext",
+     "runInNewContext", "runInThisContext", "compileFunction", "Script", "SourceTextModule", "Deno", "Bun",
+     "child_process", "vm", "fetch", "process", "env"}
+)  # fmt: skip
+_IDENTIFIER_LEAVES = frozenset(
+    {"identifier", "property_identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern",
+     "type_identifier", "import", "string_fragment"}
+)  # fmt: skip
+_ERROR_WALK_LIMIT = 200_000
+_MAX_CHAIN = 8  # member-chain segments followed upward from a root (Deno.env.get, process.env.X.y)
+_MAX_EVAL_TOKENS = (
+    1_000  # `eval` tokens examined for value uses per tree  # nodes visited in unparsable regions per file
+)
+
+
+@cache
+def _query(grammar: str) -> Query:
+    return Query(language(grammar), _QUERY)
+
+
+@dataclass(slots=True)
+class JsResult:
+    findings: list[RawFinding] = field(default_factory=list)
+    imports: list[ImportRef] = field(default_factory=list)
+    api_uses: list[ApiUse] = field(default_factory=list)
+    syntax_errors: bool = False
+
+
+@dataclass(slots=True)
+class _Collected:
+    declarations: list[tuple[Node, Node]] = field(default_factory=list)
+    assignments: list[tuple[Node, Node]] = field(default_factory=list)
+    single_params: list[Node] = field(default_factory=list)
+    locals: list[Node] = field(default_factory=list)
+    imports: list[Node] = field(default_factory=list)
+    exports: list[Node] = field(default_factory=list)
+    calls: list[Node] = field(default_factory=list)
+    news: list[Node] = field(default_factory=list)
+    members: list[tuple[Node, Node]] = field(default_factory=list)
+    errors: list[Node] = field(default_factory=list)
+
+
+def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
+    caps = QueryCursor(_query(grammar)).captures(tree.root_node)
+    found = _Collected()
+
+    def fields(name: str, first: str, second: str) -> list[tuple[Node, Node]]:
+        pairs = []
+        for node in caps.get(name, ()):
+            a, b = node.child_by_field_name(first), node.child_by_field_name(second)
+            if a is not None and b is not None:
+                pairs.append((a, b))
+        return pairs
+
+    found.declarations = fields("decl", "name", "value")
+    found.assignments = fields("assign", "left", "right")
+    found.members = [(obj, node) for obj, node in ((n.child_by_field_name("object"), n) for n in caps.get("member", ()))
+                     if obj is not None]  # fmt: skip
+    found.single_params = caps.get("param", [])
+    found.locals = caps.get("local", [])
+    found.imports = caps.get("import", [])
+    found.exports = caps.get("export.source", [])
+    found.calls = caps.get("call", [])
+    found.news = caps.get("new", [])
+    found.errors = caps.get("error", [])
+    return caps.get("scope", []), found
+
+
+class Analyzer(Resolver):
+    """One parsed tree (a file, or one inline <script> of an HTML file) and everything learned from it."""
+
+    def __init__(self, path: str, data: bytes, tree: Tree, grammar: str, config: CodeConfig) -> None:
+        self.scope_nodes, self.collected = _collect(tree, grammar)
+        super().__init__(data, tree, self.scope_nodes)
+        self.path = path
+        self.grammar = grammar
+        self.config = config
+        self.result = JsResult(syntax_errors=tree.root_node.has_error)
+        self._api_seen: set[tuple[str, int]] = set()
+        self._network = names_regex(config.js_network)
+        self._serializers = names_regex(config.js_serializers)
+
+    def finding(self, rule_id: str, node: Node, message: str, level: Level | None = None, **props: object) -> None:
+        start, end = node.start_point, node.end_point
+        snippet = self.short(node)
+        self.result.findings.append(
+            RawFinding(
+                rule_id=rule_id,
+                message=message,
+                line=start.row + 1,
+                column=self._column(start, node.start_byte),
+                end_line=end.row + 1,
+                end_column=self._column(end, node.end_byte),
+                snippet=snippet,
+                evidence=snippet,
+                level=level,
+                properties=tuple(sorted(props.items())),
+            )
+        )
+
+    # -- driver ------------------------------------------------------------------------------------------------
+    def run(self, deadline: float = float("inf")) -> JsResult:
+        """Analyse the tree; raises ParseTimeout when the work passes `deadline` (checked between nodes, so the
+        time budget covers the analysis as well as the parse). No `node.parent` walks here: tree-sitter computes a
+        parent by descending from the root, which is quadratic on deep (hostile) nesting."""
+        found = self.collected
+        for function in self._timed(self.scope_nodes, deadline):
+            scope = self.scope_index(function)
+            params = function.child_by_field_name("parameters")
+            for param in params.named_children if params is not None else ():
+                self._bind_param(scope, param)
+            single = function.child_by_field_name("parameter")  # x => ...
+            if single is not None:
+                self._bind_param(scope, single)
+            name = function.child_by_field_name("name")  # function f() {} binds f in the enclosing scope
+            if name is not None and function.type in ("function_declaration", "generator_function_declaration"):
+                self._bind(self.scope_of(function), self.text(name), Binding())
+        for param in self._timed(found.single_params, deadline):  # catch (e)
+            self._bind_param(self.scope_of(param), param)
+        for name in self._timed(found.locals, deadline):  # class C {}
+            self._bind(self.scope_of(name), self.text(name), Binding())
+        for node in self._timed(found.imports, deadline):
+            self._import(node)
+        for source in self._timed(found.exports, deadline):
+            self._record_import(source, "static")
+        for name, value in self._timed(found.declarations, deadline):
+            self._bind_pattern(self.scope_of(name), name, value)
+        for name, value in self._timed(found.assignments, deadline):
+            self._bind_assignment(name, value)
+        for call in self._timed(found.calls, deadline):
+            self._call(call, is_new=False)
+        for new in self._timed(found.news, deadline):
+            self._call(new, is_new=True)
+        for root_ident, member in self._timed(found.members, deadline):
+            self._member_use(root_ident, member)
+        if b"eval" in self.data:
+            self._eval_values()
+        if found.errors:
+            self._error_regions(found.errors)
+        return self.result
+
+    @staticmethod
+    def _timed(items: Sequence[T], deadline: float) -> Iterator[T]:
+        for i, item in enumerate(items):
+            if i % 512 == 511 and time.monotonic() > deadline:
+                raise ParseTimeout("analysis")
+            yield item
+
+    # -- imports -----------------------------------------------------------------------------------------------
+    def _record_import(self, source: Node, kind: str) -> str | None:
+        spec = self.string_value(source)
+        if spec is None:
+            return None
+        self.result.imports.append(ImportRef(spec, self.path, self.line(source), kind))
+        self._record_api(normalize_module(spec), source, module=True)
+        return spec
+
+    def _import(self, node: Node) -> None:
+        source = node.child_by_field_name("source")
+        root = 0  # imports bind at the top level
+        for child in node.named_children:
+            if child.type == "import_require_clause":  # TS: import x = require("m")
+                src = child.child_by_field_name("source")
+                spec = self._record_import(src, "import-equals") if src is not None else None
+                names = [c for c in child.named_children if c.type == "identifier"]
+                if spec is not None and names:
+                    self._bind(root, self.text(names[0]), Binding(sym=normalize_module(spec)))
+                return
+        if source is None:
+            return
+        spec = self._record_import(source, "static")
+        if spec is None:
+            return
+        module = normalize_module(spec)
+        for clause in node.named_children:
+            if clause.type != "import_clause":
+                continue
+            for part in clause.named_children:
+                if part.type == "identifier":  # default import: the module object for CommonJS/builtins
+                    self._bind(root, self.text(part), Binding(sym=module))
+                elif part.type == "namespace_import":
+                    for ident in part.named_children:
+                        self._bind(root, self.text(ident), Binding(sym=module))
+                elif part.type == "named_imports":
+                    for spec_node in part.named_children:
+                        if spec_node.type != "import_specifier":
+                            continue
+                        name = spec_node.child_by_field_name("name")
+                        alias = spec_node.child_by_field_name("alias") or name
+                        if name is None or alias is None:
+                            continue
+                        imported = self._property_name(name)
+                        local = self.text(alias)
+                        sym = module if imported == "default" else f"{module}.{imported}"
+                        self._bind(root, local, Binding(sym=NORMALIZE.get(sym, sym)))
+
+    # -- calls -------------------------------------------------------------------------------------------------
+    def _call(self, node: Node, *, is_new: bool) -> None:
+        fn = node.child_by_field_name("constructor" if is_new else "function")
+        if fn is None:
+            return
+        args = self.arguments(node)
+        if fn.type == "import":
+            self._dynamic_import(node, args)
+            return
+        callee = self.resolve(fn)
+        if callee is None:
+            if not is_new:
+                self._network_method(node, fn, args)
+            return
+        callee, args, is_new = self._unwrap_indirect(callee, args, is_new)
+        if callee is None:
+            return
+        self._record_api(callee, node)
+        if callee == "eval":
+            self._eval(node, fn, args)
+        elif callee in FUNCTION_CONSTRUCTORS:
+            self._function_constructor(node, callee, args, is_new)
+        elif callee == "require":
+            self._require(node, args)
+        elif callee == "Deno.env.toObject":
+            self.finding(
+                "code/env-exfiltration",
+                node,
+                "`Deno.env.toObject()` copies the entire environment (tokens, cloud keys, registry credentials) "
+                'into one object. Read only the variables you need with `Deno.env.get("NAME")`.',
+            )
+        for matcher in self.config.call_matchers:
+            regex = names_regex(matcher.javascript)
+            if regex is None or not regex.fullmatch(callee):
+                continue
+            if matcher.argument == "string" and not (args and self.is_string_like(args[0])):
+                continue
+            self.finding(matcher.rule_id, node, matcher.message.replace("{api}", callee), api=callee)
+        if not self._env_sink(node, callee, args) and not is_new:
+            self._network_method(node, fn, args)
+
+    def _unwrap_indirect(self, callee: str, args: list[Node], is_new: bool) -> tuple[str | None, list[Node], bool]:
+        """f.call(this, a) / f.apply(this, [a]) / Reflect.apply(f, this, [a]) / Reflect.construct(F, [a])."""
+        if callee == "Reflect.apply" and args:
+            target = self.resolve(args[0])
+            return target, self._array_items(args[2] if len(args) > 2 else None), is_new
+        if callee == "Reflect.construct" and args:
+            target = self.resolve(args[0])
+            return target, self._array_items(args[1] if len(args) > 1 else None), True
+        if callee.endswith(".call"):
+            return callee[: -len(".call")], args[1:], is_new
+        if callee.endswith(".apply"):
+            return callee[: -len(".apply")], self._array_items(args[1] if len(args) > 1 else None), is_new
+        return callee, args, is_new
+
+    def _array_items(self, node: Node | None) -> list[Node]:
+        if node is None:
+            return []
+        if node.type == "array":
+            return [c for c in node.named_children if c.type != "comment"]
+        return [node]  # unknown argument list: treat as one non-literal argument
+
+    def _eval(self, node: Node, fn: Node, args: list[Node]) -> None:
+        if not args:
+            return
+        arg = args[0]
+        direct = fn.type == "identifier" and self.text(fn) == "eval"
+        how = "" if direct else f" (indirect eval through `{self.short(fn, 60)}`)"
+        if arg.type in CONSTANT_NODES:
+            return  # eval(0) evaluates nothing
+        constant = self.fold(arg)
+        if constant is not None and constant.strip() == "this":
+            self.finding(
+                "code/dynamic-eval",
+                node,
+                f'eval("this"){how} is the global-object idiom; prefer `globalThis`.',
+                level=Level.NOTE,
+                idiom="this",
+            )
+            return
+        if constant is not None:
+            self.finding(
+                "code/dynamic-eval",
+                node,
+                f"eval of a constant string{how}: the code runs hidden from linters, bundlers and CSP. Write the "
+                "code directly instead of passing it to eval.",
+                level=Level.WARNING,
+                literal=True,
+            )
+            return
+        self.finding(
+            "code/dynamic-eval",
+            node,
+            f"eval of a run-time value{how}: whoever controls that string runs arbitrary code inside the "
+            "extension. Parse data with JSON.parse, or call the intended function directly.",
+        )
+
+    def _function_constructor(self, node: Node, callee: str, args: list[Node], is_new: bool) -> None:
+        spelled = f"{'new ' if is_new else ''}{callee}(…)"
+        bodies = [self.fold(a) for a in args]
+        if all(body is not None for body in bodies):
+            if bodies and RETURN_THIS.fullmatch(bodies[-1] or "") and len(bodies) == 1:
+                self.finding(
+                    "code/function-constructor",
+                    node,
+                    f'`{spelled}` with "return this" is the legacy global-object idiom (webpack, lodash). Prefer '
+                    "`globalThis`.",
+                    level=Level.NOTE,
+                    idiom="return-this",
+                )
+                return
+            self.finding(
+                "code/function-constructor",
+                node,
+                f"`{spelled}` compiles constant code from a string, hidden from review tools and blocked by CSP. "
+                "Write it as an ordinary function.",
+                level=Level.WARNING,
+                literal=True,
+            )
+            return
+        self.finding(
+            "code/function-constructor",
+            node,
+            f"`{spelled}` compiles a string built at run time into a function: eval by another name. Write the "
+            "function directly; for data use JSON.parse.",
+        )
+
+    def _require(self, node: Node, args: list[Node]) -> None:
+        if not args:
+            return
+        spec = self.fold(args[0])
+        if spec is not None:
+            self.result.imports.append(ImportRef(spec, self.path, self.line(node), "require"))
+            self._record_api(normalize_module(spec), node, module=True)
+            return
+        prefix = self._relative_prefix(args[0])
+        if prefix:
+            self.finding(
+                "code/dynamic-import",
+                node,
+                f"require() with a computed name under `{prefix}`: only files in that folder can load, but "
+                "reviewers cannot tell which. Prefer a static map of allowed modules.",
+                level=Level.NOTE,
+                prefix=prefix,
+            )
+            return
+        self.finding(
+            "code/dynamic-import",
+            node,
+            "require() with a computed module name: reviewers and the dependency audit cannot see what loads. "
+            'Require fixed names (`require("./plugins/a")`), or map allowed names to static requires.',
+            level=Level.WARNING,
+        )
+
+    def _dynamic_import(self, node: Node, args: list[Node]) -> None:
+        if not args:
+            return
+        spec = self.fold(args[0])
+        if spec is not None:
+            self.result.imports.append(ImportRef(spec, self.path, self.line(node), "dynamic"))
+            self._record_api(normalize_module(spec), node, module=True)
+            return
+        prefix = self._relative_prefix(args[0])
+        if prefix:
+            self.finding(
+                "code/dynamic-import",
+                node,
+                f"import() with a computed specifier under `{prefix}`: limited to files in that folder, but "
+                "reviewers cannot tell which run. Prefer a static map of allowed modules.",
+                level=Level.WARNING,
+                prefix=prefix,
+            )
+            return
+        self.finding(
+            "code/dynamic-import",
+            node,
+            "import() with a computed specifier: the module that runs (possibly a remote URL or an npm: package) "
+            "is decided at run time, invisible to review and the dependency audit. Import a fixed specifier, or "
+            "map allowed names to static imports.",
+        )
+
+    def _relative_prefix(self, node: Node, depth: int = 0) -> str | None:
+        """The constant leading part of `'./locale/' + name` or `./locale/${name}` when it is a relative path."""
+        head: str | None = None
+        if node.type == "binary_expression" and depth < MAX_DEPTH:
+            left = node.child_by_field_name("left")
+            head = self.fold(left) if left is not None else None
+            if head is None and left is not None:
+                return self._relative_prefix(left, depth + 1)
+        elif node.type == "template_string":
+            first = node.named_children[0] if node.named_children else None
+            if first is not None and first.type == "string_fragment":
+                head = self.text(first)
+        if head and (head.startswith("./") or head.startswith("../")) and "/" in head.lstrip("./"):
+            return head
+        return None
+
+    # -- environment -------------------------------------------------------------------------------------------
+    def _env_sink(self, node: Node, callee: str, args: list[Node]) -> bool:
+        """A serializer or network call receiving the whole environment; True when it reported one."""
+        serializer = self._serializers is not None and self._serializers.fullmatch(callee)
+        network = self._network is not None and self._network.fullmatch(callee)
+        if not (serializer or network):
+            return False
+        for arg in args:
+            env = self._find_env(arg)
+            if env is None:
+                continue
+            verb = "serializes" if serializer else "sends over the network"
+            self.finding(
+                "code/env-exfiltration",
+                node,
+                f"`{callee}` {verb} the entire environment (`{self.short(env, 40)}`): every token, cloud key and "
+                "registry credential of whoever runs the extension. Read only the variables you need by name "
+                "(`process.env.MY_SETTING`).",
+                sink=callee,
+            )
+            return True
+        return False
+
+    def _network_method(self, node: Node, fn: Node, args: list[Node]) -> None:
+        """`client.post(url, process.env)` on an unknown object: a request method receiving the whole env."""
+        if fn.type != "member_expression":
+            return
+        prop = fn.child_by_field_name("property")
+        if prop is None or self.text(prop) not in self.config.network_methods:
+            return
+        for arg in args:
+            env = self._find_env(arg)
+            if env is not None:
+                self.finding(
+                    "code/env-exfiltration",
+                    node,
+                    f"`.{self.text(prop)}()` receives the entire environment (`{self.short(env, 40)}`), which looks "
+                    "like sending every secret of the user over the network. Send only the values you need.",
+                    sink=self.text(prop),
+                )
+                return
+
+    def _find_env(self, node: Node, depth: int = 0) -> Node | None:
+        """A whole-environment value inside an argument (through objects, arrays, spreads and copies)."""
+        if depth > 6:
+            return None
+        if self.resolve(node) == "process.env":
+            return node
+        if node.type in ("object", "array", "spread_element", "pair", "parenthesized_expression", "arguments"):
+            for child in node.named_children:
+                if node.type == "pair" and child == node.child_by_field_name("key"):
+                    continue
+                found = self._find_env(child, depth + 1)
+                if found is not None:
+                    return found
+        return None  # a serializer call inside the argument reports itself
+
+    # -- values and api uses -----------------------------------------------------------------------------------
+    def _eval_values(self) -> None:
+        """`eval` passed around as a value ([eval][0](x), f(eval), {eval}): indirect eval the resolver cannot
+        follow. Comparisons, `typeof eval`, calls and aliases are handled elsewhere."""
+        root = self.tree.root_node
+        for count, match in enumerate(EVAL_TOKEN.finditer(self.data, root.start_byte, root.end_byte)):
+            if count >= _MAX_EVAL_TOKENS:
+                break
+            node = root.descendant_for_byte_range(match.start(), match.end())
+            if node is None or node.type not in ("identifier", "shorthand_property_identifier"):
+                continue
+            if node.type == "identifier" and self.resolve_name(node) != "eval":
+                continue
+            parent = node.parent
+            if parent is None:
+                continue
+            ptype = parent.type
+            if ptype == "assignment_expression":
+                left = parent.child_by_field_name("left")
+                if left is None or left.type == "identifier" or left == node:
+                    continue  # `e = eval` is an alias the resolver follows
+            elif ptype not in VALUE_CONTEXTS and node.type == "identifier":
+                continue
+            if ptype == "arguments" and parent.parent is not None:
+                callee = self.resolve(parent.parent.child_by_field_name("function"))
+                if callee in ("Reflect.apply", "Reflect.construct"):
+                    continue  # reported as the call it performs
+            self.finding(
+                "code/dynamic-eval",
+                node,
+                "`eval` is passed around as a value, so the code it receives can be evaluated indirectly where no "
+                "reviewer looks. Call the intended function directly instead of handing out eval.",
+                via="value",
+            )
+
+    def _member_use(self, root_ident: Node, member: Node) -> None:
+        """Record the API a member chain rooted at a known name reaches (`process.env.HOME` -> process.env)."""
+        if self.resolve_name(root_ident) is None:
+            return  # most roots in a bundle are local variables: nothing to record
+        top = member
+        for _ in range(_MAX_CHAIN):  # API names are a few segments long; never walk a hostile chain to its end
+            parent = top.parent
+            if parent is None or parent.type not in ("member_expression", "subscript_expression"):
+                break
+            if parent.child_by_field_name("object") != top:
+                break
+            top = parent
+        node: Node | None = top  # the longest prefix that resolves (`x.y` of an unknown x.y does not)
+        while node is not None and node.type in ("member_expression", "subscript_expression"):
+            sym = self.resolve(node)
+            if sym is not None:
+                self._record_api(sym, node)
+                return
+            node = node.child_by_field_name("object")
+
+    def _error_regions(self, errors: list[Node]) -> None:
+        """Report sensitive tokens inside regions tree-sitter could not parse (the rules above cannot see
+        through an ERROR node reliably), instead of silently trusting error recovery."""
+        tokens: set[str] = set()
+        first: Node | None = None
+        visited = 0
+        outer = [e for e in errors if not any(o.start_byte <= e.start_byte and e.end_byte <= o.end_byte and o != e
+                                              for o in errors)]  # fmt: skip
+        for region in outer[:64]:
+            stack = [region]
+            while stack and visited < _ERROR_WALK_LIMIT:
+                node = stack.pop()
+                visited += 1
+                if node.child_count:
+                    stack.extend(node.children)
+                elif node.type in _IDENTIFIER_LEAVES and self.text(node) in _SENSITIVE:
+                    tokens.add(self.text(node))
+                    first = first or region
+        if first is None:
+            return
+        start = first.start_point
+        self.result.findings.append(
+            RawFinding(
+                rule_id="safety/unparsed-file",
+                message=(
+                    f"{self.path} has a syntax error at line {start.row + 1} and the unparsable region contains "
+                    f"{', '.join(sorted(tokens))}: the code rules could not check that part. Fix the syntax (or, if "
+                    "the code uses syntax newer than extgate's grammar, review that region by hand)."
+                ),
+                line=start.row + 1,
+                column=self._column(start, first.start_byte),
+                evidence="unparsed:syntax:" + ",".join(sorted(tokens)),
+                properties=(("reason", "syntax"), ("tokens", tuple(sorted(tokens)))),
+            )
+        )
+
+    def _record_api(self, sym: str, node: Node, *, module: bool = False) -> None:
+        api = js_api_name(sym, self.config, module=module)
+        if api is None:
+            return
+        key = (api, self.line(node))
+        if key in self._api_seen:
+            return
+        self._api_seen.add(key)
+        self.result.api_uses.append(ApiUse(api, self.path, key[1]))
+
+
+def js_api_name(sym: str, config: CodeConfig, *, module: bool = False) -> str | None:
+    """The canonical API name (rules/code.yaml `data.api_names`) for a resolved name, or None."""
+    names = config.api
+    if module:
+        return sym if sym in names.node_modules else None
+    parts = sym.split(".")
+    root = parts[0]
+    if root in names.node_modules:
+        return root if len(parts) == 1 else f"{root}.{parts[1]}"
+    if root == "process":
+        return f"process.{parts[1]}" if len(parts) > 1 and parts[1] in names.process_members else None
+    if root == "Deno" and len(parts) > 1:
+        if parts[1] in names.deno_namespaces and len(parts) > 2:
+            return f"Deno.{parts[1]}.{parts[2]}"
+        return f"Deno.{parts[1]}"
+    if root == "Bun" and len(parts) > 1:
+        return f"Bun.{parts[1]}"
+    two = ".".join(parts[:2])
+    if two in names.js_globals:
+        return two
+    return root if root in names.js_globals else None
+
+
+def analyze(
+    path: str,
+    data: bytes,
+    grammar: str,
+    config: CodeConfig,
+    deadline: float,
+    ranges: Sequence[Range] | None = None,
+) -> JsResult:
+    """Parse and analyse; raises ParseTimeout when the work exceeds the deadline."""
+    tree = parse(grammar, data, deadline, ranges)
+    return Analyzer(path, data, tree, grammar, config).run(deadline)

@@ -1,0 +1,613 @@
+"""Name resolution for JavaScript / TypeScript / TSX trees (tree-sitter).
+
+`Resolver.resolve(node)` names what an expression refers to, canonically, or returns None:
+
+    eval, window.eval, globalThis["ev" + "al"], (0, eval), const e = eval; e   ->  'eval'
+    require("node:child_process").exec, const {exec: run} = require("child_process"); run  ->  'child_process.exec'
+    (async function(){}).constructor, Object.getPrototypeOf(async () => {}).constructor  ->  'AsyncFunction'
+    Function("return this")(), window, self, global, globalThis                          ->  'global'
+
+Names resolve through same-file bindings (var/let/const, assignments, destructuring, imports, parameters) scoped
+to the nearest enclosing function, so a one-letter name bound to `require("child_process")` in one bundled module
+does not leak into another, and a parameter shadows a global. `fold(node)` computes constant strings
+("ev" + "al", "\\x65val", `eval`, String.fromCharCode, atob, const names).
+
+Trees are parsed through a read callback so a progress callback can cancel the parse at its time budget. Nodes of
+such trees must never be asked for `.text`: py-tree-sitter 0.26 then re-reads the source through the callback
+(slow: seconds on a 1 MB file when a query uses text predicates), and crashes (SIGSEGV) when the callback returned
+a memoryview. All text comes from slicing `data`, and queries use no text predicates.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tree_sitter import Node, Parser, Point, Range, Tree
+
+from extgate.lang import language
+
+_CHUNK = 65_536
+MAX_DEPTH = 32  # resolver recursion bound (alias chains, nested members)
+_MAX_FOLD = 10_000  # longest constant string the folder builds
+_MAX_BINDINGS_PER_NAME = 16
+
+# the CommonJS `module` object (module.exports, module.require), not the node:module builtin
+COMMONJS_MODULE = "<module>"
+GLOBAL_OBJECTS = frozenset({"globalThis", "window", "self", "global", "top", "parent", "frames"})
+# names that resolve to themselves when not bound locally
+KNOWN_GLOBALS = frozenset(
+    {
+        "eval", "Function", "setTimeout", "setInterval", "setImmediate", "execScript", "fetch", "XMLHttpRequest",
+        "WebSocket", "EventSource", "navigator", "process", "Deno", "Bun", "require", "JSON", "Object",
+        "Reflect", "Array", "String", "Number", "Boolean", "Symbol", "RegExp", "Date", "Promise", "Error", "Map",
+        "Set", "BigInt", "ShadowRealm", "Buffer", "importScripts", "Worker", "SharedWorker", "atob",
+        "__non_webpack_require__", "structuredClone", "URLSearchParams", "WebAssembly", "localStorage",
+        "sessionStorage", "indexedDB", "document", "location",
+    }
+)  # fmt: skip
+# `X.constructor` is the Function constructor for every built-in constructor X
+BUILTIN_CONSTRUCTORS = frozenset(
+    {"Object", "Array", "String", "Number", "Boolean", "Symbol", "RegExp", "Date", "Promise", "Error", "Map",
+     "Set", "BigInt", "Function", "AsyncFunction", "GeneratorFunction", "AsyncGeneratorFunction"}
+)  # fmt: skip
+FUNCTION_CONSTRUCTORS = frozenset({"Function", "AsyncFunction", "GeneratorFunction", "AsyncGeneratorFunction"})
+# parameters with these names are treated as what the UMD / CommonJS wrappers pass in
+PARAM_MEANINGS = {
+    "require": "require", "module": COMMONJS_MODULE, "global": "global", "globalThis": "global", "window": "global",
+    "root": "global",
+}  # fmt: skip
+_LITERAL_CONSTRUCTOR = {
+    "array": "Array", "string": "String", "template_string": "String", "number": "Number", "object": "Object",
+    "regex": "RegExp", "true": "Boolean", "false": "Boolean",
+}  # fmt: skip
+SCOPE_NODES = frozenset(
+    {"program", "function_declaration", "function_expression", "function", "arrow_function", "generator_function",
+     "generator_function_declaration", "method_definition", "class_static_block"}
+)  # fmt: skip
+_FUNCTION_VALUES = frozenset({"function_expression", "function", "arrow_function", "generator_function"})
+_WRAPPERS = frozenset(
+    {"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression", "type_assertion",
+     "await_expression"}
+)  # fmt: skip
+CONSTANT_NODES = frozenset({"number", "true", "false", "null", "undefined", "regex"})
+NORMALIZE = {
+    "fs.promises": "fs/promises", "dns.promises": "dns/promises", "stream.promises": "stream/promises",
+    "timers.promises": "timers/promises", "<module>.require": "require", "process.mainModule.require": "require",
+    "Bun.env": "process.env",
+}  # fmt: skip
+# where a bare `eval` is a value handed to other code (calls, aliases, typeof, comparisons are handled elsewhere)
+VALUE_CONTEXTS = frozenset(
+    {"arguments", "array", "pair", "return_statement", "spread_element", "yield_expression", "arrow_function"}
+)
+_NAME_NODES = frozenset(
+    {"identifier", "property_identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern",
+     "private_property_identifier"}
+)  # fmt: skip
+_IDENTIFIER_ESCAPE = re.compile(r"\\u\{[0-9a-fA-F]+\}|\\u[0-9a-fA-F]{4}")
+RETURN_THIS = re.compile(r"\s*return\s+this\s*;?\s*")
+EVAL_TOKEN = re.compile(rb"(?<![\w$])eval(?![\w$])")
+
+
+class ParseTimeout(Exception):
+    """The parse did not finish within its time budget."""
+
+
+def parse(grammar: str, data: bytes, deadline: float, ranges: Sequence[Range] | None = None) -> Tree:
+    """Parse `data` (or only `ranges` of it) within a monotonic-clock deadline."""
+    parser = Parser(language(grammar), included_ranges=list(ranges)) if ranges else Parser(language(grammar))
+
+    def read(offset: int, point: Point) -> bytes:
+        return data[offset : offset + _CHUNK]  # bytes, never a memoryview (see module docstring)
+
+    def progress(offset: int, has_error: bool) -> bool:
+        return time.monotonic() > deadline  # True cancels the parse
+
+    try:
+        return parser.parse(read, progress_callback=progress)
+    except ValueError as exc:  # raised when the progress callback cancelled the parse
+        raise ParseTimeout() from exc
+
+
+@dataclass(slots=True)
+class Binding:
+    """What a name was bound to: an expression (`node`), a member of one (`node`, `prop`), a known name (`sym`),
+    or an unknown local (nothing set)."""
+
+    node: Node | None = None
+    prop: str | None = None
+    sym: str | None = None
+
+
+def normalize_module(specifier: str) -> str:
+    """Canonical module name: 'node:fs' -> 'fs', 'npm:axios@1' -> 'axios', 'bun' -> 'Bun'."""
+    spec = specifier.strip()
+    if spec.startswith("node:"):
+        spec = spec[5:]
+    elif spec.startswith("npm:"):
+        spec = spec[4:]
+        scoped = spec.startswith("@")
+        head, _, tail = spec[1:].partition("/") if scoped else ("", "", spec)
+        rest = tail if scoped else spec
+        name, _, after = rest.partition("@")
+        _, _, sub = after.partition("/")
+        spec = ("@" + head + "/" if scoped else "") + name + ("/" + sub if sub else "")
+    return "Bun" if spec == "bun" else spec
+
+
+def _decode_escape(seq: str) -> str:
+    body = seq[1:]
+    if not body:
+        return ""
+    head = body[0]
+    simple = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "\n": "", "\r": ""}
+    try:
+        if head == "x":
+            return chr(int(body[1:3], 16))
+        if head == "u":
+            digits = body[2:-1] if body.startswith("u{") else body[1:5]
+            return chr(int(digits, 16))
+        if head in "01234567":
+            return chr(int(body, 8)) if len(body) > 1 or head != "0" else "\0"
+    except ValueError:
+        return body
+    return simple.get(head, body)
+
+
+class ScopeIndex:
+    """Function scopes as nested byte intervals: the chain of scopes around an offset without walking
+    `node.parent` (which tree-sitter computes by descending from the root, so parent walks are quadratic)."""
+
+    def __init__(self, scopes: Sequence[Node]) -> None:
+        items = sorted({(n.start_byte, -n.end_byte, n.id) for n in scopes})
+        self.starts = [start for start, _, _ in items]
+        self.ends = [-negated for _, negated, _ in items]
+        self.index = {node_id: i for i, (_, _, node_id) in enumerate(items)}
+        self.parents: list[int] = []
+        stack: list[int] = []
+        for i, end in enumerate(self.ends):
+            while stack and self.ends[stack[-1]] < end:
+                stack.pop()
+            self.parents.append(stack[-1] if stack else -1)
+            stack.append(i)
+
+    def chain(self, offset: int, exclude: int = -1) -> list[int]:
+        """Indexes of the scopes containing `offset`, innermost first (skipping scope `exclude`)."""
+        i = bisect_right(self.starts, offset) - 1
+        while i >= 0 and not (self.starts[i] <= offset < self.ends[i]):
+            i = self.parents[i]
+        found: list[int] = []
+        while i >= 0:
+            if i != exclude:
+                found.append(i)
+            i = self.parents[i]
+        return found or [0]
+
+
+class Resolver:
+    """Bindings, constant folding and resolution over one tree (a file, or one inline <script>)."""
+
+    def __init__(self, data: bytes, tree: Tree, scopes: Sequence[Node]) -> None:
+        self.data = data
+        self.tree = tree
+        self.scopes = ScopeIndex([tree.root_node, *scopes])
+        self.bindings: dict[tuple[int, str], list[Binding]] = {}
+        self._memo: dict[tuple[int, str], str | None] = {}
+        self._resolving: set[tuple[int, str]] = set()
+        self._folding: set[tuple[int, str]] = set()
+        self._fold_memo: dict[tuple[int, str], str | None] = {}
+
+    def scope_of(self, node: Node) -> int:
+        """The innermost scope around `node`; for a scope node itself, the one enclosing it."""
+        return self.scopes.chain(node.start_byte, exclude=self.scopes.index.get(node.id, -1))[0]
+
+    def scope_index(self, node: Node) -> int:
+        """The scope a function node opens (for its parameters)."""
+        return self.scopes.index.get(node.id, self.scope_of(node))
+
+    def text(self, node: Node) -> str:
+        raw = self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+        if "\\" in raw and node.type in _NAME_NODES:  # `\u0065val` is the identifier eval
+            return _IDENTIFIER_ESCAPE.sub(lambda m: _decode_escape(m.group()), raw)
+        return raw
+
+    def short(self, node: Node, limit: int = 160) -> str:
+        raw = self.data[node.start_byte : min(node.end_byte, node.start_byte + limit * 4)]
+        text = " ".join(raw.decode("utf-8", "replace").split())
+        return text if len(text) <= limit and node.end_byte - node.start_byte <= limit * 4 else text[: limit - 1] + "…"
+
+    def _column(self, point: Point, byte: int) -> int:
+        line_start = byte - point.column
+        return len(self.data[line_start:byte].decode("utf-8", "replace")) + 1
+
+    def line(self, node: Node) -> int:
+        return node.start_point.row + 1
+
+    def _bind(self, scope: int, name: str, binding: Binding) -> None:
+        slot = self.bindings.setdefault((scope, name), [])
+        if len(slot) < _MAX_BINDINGS_PER_NAME:
+            slot.append(binding)
+
+    def _bind_pattern(self, scope: int, pattern: Node, value: Node | None, depth: int = 0) -> None:
+        """Bind the names of a declaration's left side; object patterns bind members of `value`."""
+        if depth > MAX_DEPTH:
+            return  # absurdly nested destructuring: leave the inner names unbound
+        kind = pattern.type
+        if kind == "identifier":
+            self._bind(scope, self.text(pattern), Binding(node=value))
+        elif kind == "object_pattern":
+            for child in pattern.named_children:
+                if child.type == "shorthand_property_identifier_pattern":
+                    name = self.text(child)
+                    self._bind(scope, name, Binding(node=value, prop=name))
+                elif child.type == "object_assignment_pattern":
+                    left = child.child_by_field_name("left")
+                    if left is not None and left.type == "shorthand_property_identifier_pattern":
+                        name = self.text(left)
+                        self._bind(scope, name, Binding(node=value, prop=name))
+                elif child.type == "pair_pattern":
+                    key, target = child.child_by_field_name("key"), child.child_by_field_name("value")
+                    prop = self._property_name(key) if key is not None else None
+                    if target is not None and target.type == "assignment_pattern":
+                        target = target.child_by_field_name("left")
+                    if target is not None and target.type == "identifier":
+                        self._bind(scope, self.text(target), Binding(node=value, prop=prop))
+                    elif target is not None:
+                        self._bind_pattern(scope, target, None, depth + 1)
+                elif child.type == "rest_pattern":
+                    for ident in child.named_children:
+                        self._bind_pattern(scope, ident, None, depth + 1)
+        elif kind in ("array_pattern", "assignment_pattern", "rest_pattern", "required_parameter",
+                      "optional_parameter"):  # fmt: skip
+            for child in pattern.named_children:
+                if child.type in ("identifier", "object_pattern", "array_pattern", "assignment_pattern",
+                                  "rest_pattern"):  # fmt: skip
+                    self._bind_pattern(scope, child, None, depth + 1)
+                    if kind == "assignment_pattern":
+                        break  # only the left side of `a = default` is a name
+
+    def _bind_param(self, scope: int, param: Node) -> None:
+        if param.type == "identifier":
+            name = self.text(param)
+            meaning = PARAM_MEANINGS.get(name)
+            self._bind(scope, name, Binding(sym=meaning) if meaning else Binding())
+        elif param.type in ("required_parameter", "optional_parameter"):
+            inner = param.child_by_field_name("pattern")
+            if inner is not None:
+                self._bind_param(scope, inner)
+        elif param.type == "assignment_pattern":
+            left = param.child_by_field_name("left")
+            if left is not None:
+                self._bind_param(scope, left)
+        else:
+            self._bind_pattern(scope, param, None)
+
+    def _bind_assignment(self, name: Node, value: Node) -> None:
+        """`x = value` binds in the scope that declares x, else at the top level (an implicit global)."""
+        text = self.text(name)
+        for scope in self.scopes.chain(name.start_byte):
+            if (scope, text) in self.bindings:
+                self._bind(scope, text, Binding(node=value))
+                return
+        self._bind(0, text, Binding(node=value))
+
+    def _property_name(self, node: Node) -> str | None:
+        if node.type in ("property_identifier", "identifier", "private_property_identifier"):
+            return self.text(node)
+        return self.fold(node)
+
+    def string_value(self, node: Node) -> str | None:
+        """The value of a string literal or a template literal without substitutions."""
+        if node.type not in ("string", "template_string"):
+            return None
+        parts: list[str] = []
+        cursor = node.start_byte + 1
+        for child in node.named_children:
+            if child.type == "template_substitution":
+                return None
+            if child.type == "escape_sequence":
+                parts.append(self.data[cursor : child.start_byte].decode("utf-8", "replace"))
+                parts.append(_decode_escape(self.text(child)))
+                cursor = child.end_byte
+        parts.append(self.data[cursor : max(cursor, node.end_byte - 1)].decode("utf-8", "replace"))
+        return "".join(parts)
+
+    def fold(self, node: Node | None, depth: int = 0) -> str | None:
+        """Constant-fold a string expression: literals, `+`, constant `const`s, String.fromCharCode, atob."""
+        if node is None or depth > MAX_DEPTH:
+            return None
+        kind = node.type
+        if kind in ("string", "template_string"):
+            return self.string_value(node)
+        if kind == "parenthesized_expression":
+            inner = node.named_children
+            return self.fold(inner[-1], depth + 1) if inner else None
+        if kind == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is None or self.text(op) != "+":
+                return None
+            left = self.fold(node.child_by_field_name("left"), depth + 1)
+            if left is None:
+                return None
+            right = self.fold(node.child_by_field_name("right"), depth + 1)
+            if right is None or len(left) + len(right) > _MAX_FOLD:
+                return None
+            return left + right
+        if kind == "identifier":
+            key = self._binding_key(node)
+            if key is None:
+                return None
+            if key in self._fold_memo:
+                return self._fold_memo[key]
+            value = self._fold_name(key, depth)
+            self._fold_memo[key] = value
+            return value
+        if kind == "call_expression":
+            return self._fold_call(node, depth)
+        return None
+
+    def _binding_key(self, ident: Node) -> tuple[int, str] | None:
+        name = self.text(ident)
+        for scope in self.scopes.chain(ident.start_byte):
+            if (scope, name) in self.bindings:
+                return (scope, name)
+        return None
+
+    def _fold_name(self, key: tuple[int, str], depth: int) -> str | None:
+        if key in self._folding:
+            return None  # `a = a + "x"`: a cycle, not a constant
+        self._folding.add(key)
+        try:
+            for binding in self.bindings[key]:
+                if binding.node is not None and binding.prop is None:
+                    value = self.fold(binding.node, depth + 1)
+                    if value is not None:
+                        return value
+            return None
+        finally:
+            self._folding.discard(key)
+
+    def _fold_call(self, node: Node, depth: int) -> str | None:
+        callee = self.resolve(node.child_by_field_name("function"), depth + 1)
+        args = self.arguments(node)
+        if callee == "String.fromCharCode" and args and all(a.type == "number" for a in args):
+            try:
+                return "".join(chr(int(self.text(a), 0)) for a in args[:_MAX_FOLD])
+            except ValueError:
+                return None
+        if callee == "atob" and len(args) == 1:
+            encoded = self.fold(args[0], depth + 1)
+            if encoded is None:
+                return None
+            try:
+                return base64.b64decode(encoded, validate=False)[:_MAX_FOLD].decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                return None
+        return None
+
+    def is_string_like(self, node: Node, depth: int = 0) -> bool:
+        """A string, template, or `+` with a string operand: what makes setTimeout(arg) evaluate code."""
+        if depth > MAX_DEPTH:
+            return False
+        kind = node.type
+        if kind in ("string", "template_string"):
+            return True
+        if kind == "parenthesized_expression":
+            inner = node.named_children
+            return bool(inner) and self.is_string_like(inner[-1], depth + 1)
+        if kind == "binary_expression":
+            op = node.child_by_field_name("operator")
+            if op is None or self.text(op) != "+":
+                return False
+            return any(
+                child is not None and self.is_string_like(child, depth + 1)
+                for child in (node.child_by_field_name("left"), node.child_by_field_name("right"))
+            )
+        return kind == "identifier" and self.fold(node, depth + 1) is not None
+
+    def _lookup(self, ident: Node) -> list[Binding]:
+        name = self.text(ident)
+        for scope in self.scopes.chain(ident.start_byte):
+            found = self.bindings.get((scope, name))
+            if found is not None:
+                return found
+        return []
+
+    def resolve_name(self, ident: Node, depth: int = 0) -> str | None:
+        name = self.text(ident)
+        for scope in self.scopes.chain(ident.start_byte):
+            key = (scope, name)
+            if key not in self.bindings:
+                continue
+            if key in self._memo:
+                return self._memo[key]
+            if key in self._resolving:
+                return None
+            self._resolving.add(key)
+            try:
+                value = None
+                for binding in self.bindings[key]:
+                    value = self._resolve_binding(binding, depth + 1)
+                    if value is not None:
+                        break  # may-alias: any binding to something sensitive counts
+            finally:
+                self._resolving.discard(key)
+            self._memo[key] = value
+            return value
+        if name in GLOBAL_OBJECTS:
+            return "global"
+        if name == "module":
+            return COMMONJS_MODULE
+        return name if name in KNOWN_GLOBALS else None
+
+    def _resolve_binding(self, binding: Binding, depth: int) -> str | None:
+        if binding.sym is not None:
+            return binding.sym
+        if binding.node is None:
+            return None
+        base = self.resolve(binding.node, depth)
+        if binding.prop is None:
+            return base
+        return self._member(base, binding.prop, binding.node)
+
+    def resolve(self, node: Node | None, depth: int = 0) -> str | None:
+        if node is None or depth > MAX_DEPTH:
+            return None
+        kind = node.type
+        if kind in _WRAPPERS:
+            inner = [c for c in node.named_children if c.type not in ("type_arguments", "predefined_type")]
+            if kind == "as_expression" or kind == "satisfies_expression" or kind == "non_null_expression":
+                target = inner[0] if inner else None
+            else:
+                target = inner[-1] if inner else None
+            return self.resolve(target, depth + 1)
+        if kind == "sequence_expression":
+            children = node.named_children
+            return self.resolve(children[-1], depth + 1) if children else None
+        if kind == "identifier":
+            return self.resolve_name(node, depth)
+        if kind == "member_expression":
+            obj = node.child_by_field_name("object")
+            prop_node = node.child_by_field_name("property")
+            prop = self.text(prop_node) if prop_node is not None else None
+            return self._member(self.resolve(obj, depth + 1), prop, obj)
+        if kind == "subscript_expression":
+            obj = node.child_by_field_name("object")
+            base = self.resolve(obj, depth + 1)
+            if base is None and not self._may_reach_constructor(obj):
+                return None  # skip folding the index: nothing can come of it
+            prop = self.fold(node.child_by_field_name("index"), depth + 1)
+            return self._member(base, prop, obj)
+        if kind == "call_expression":
+            return self._resolve_call(node, depth)
+        if kind in _FUNCTION_VALUES:
+            return self._function_kind(node) + ".instance"
+        if kind in ("binary_expression", "ternary_expression"):
+            fields = ("left", "right") if kind == "binary_expression" else ("consequence", "alternative")
+            if kind == "binary_expression":
+                op = node.child_by_field_name("operator")
+                if op is None or self.text(op) not in ("||", "??", "&&"):
+                    return None
+            for name in fields:
+                value = self.resolve(node.child_by_field_name(name), depth + 1)
+                if value is not None:
+                    return value
+            return None
+        if kind == "object":  # {...process.env} is a copy of the environment
+            spreads = [
+                c.named_children[0] for c in node.named_children if c.type == "spread_element" and c.named_children
+            ]
+            copies_env = any(self.resolve(inner, depth + 1) == "process.env" for inner in spreads)
+            return "process.env" if copies_env else None
+        return None
+
+    def _function_kind(self, node: Node) -> str:
+        is_async = any(child.type == "async" for child in node.children)
+        generator = node.type in ("generator_function", "generator_function_declaration") or any(
+            child.type == "*" for child in node.children
+        )
+        if is_async and generator:
+            return "AsyncGeneratorFunction"
+        if is_async:
+            return "AsyncFunction"
+        return "GeneratorFunction" if generator else "Function"
+
+    def _may_reach_constructor(self, obj: Node | None) -> bool:
+        """Whether `obj[...]` can name a constructor when `obj` itself resolves to nothing."""
+        inner = obj
+        while inner is not None and inner.type == "parenthesized_expression" and inner.named_children:
+            inner = inner.named_children[-1]
+        return inner is not None and (
+            inner.type in _FUNCTION_VALUES
+            or inner.type in _LITERAL_CONSTRUCTOR
+            or inner.type in ("member_expression", "subscript_expression")
+        )
+
+    def _member(self, base: str | None, prop: str | None, obj: Node | None) -> str | None:
+        if prop is None:
+            return None
+        if base is None:
+            if prop != "constructor" or obj is None:
+                return None
+            inner = obj
+            while inner.type == "parenthesized_expression" and inner.named_children:
+                inner = inner.named_children[-1]
+            if inner.type in _FUNCTION_VALUES:
+                return self._function_kind(inner)
+            if inner.type in _LITERAL_CONSTRUCTOR:
+                return _LITERAL_CONSTRUCTOR[inner.type]
+            if inner.type in ("member_expression", "subscript_expression") and self._prop_of(inner) == "constructor":
+                return "Function"  # x.constructor.constructor is Function for any x
+            return None
+        if base == "global":
+            if prop in GLOBAL_OBJECTS:
+                return "global"
+            return prop if prop in KNOWN_GLOBALS else None
+        if prop == "constructor":
+            for suffix in (".instance", ".prototype"):
+                if base.endswith(suffix):
+                    return base[: -len(suffix)]
+            return "Function" if base in BUILTIN_CONSTRUCTORS else None
+        name = f"{base}.{prop}"
+        return NORMALIZE.get(name, name)
+
+    def _prop_of(self, node: Node) -> str | None:
+        if node.type == "member_expression":
+            prop = node.child_by_field_name("property")
+            return self.text(prop) if prop is not None else None
+        return self.fold(node.child_by_field_name("index"))
+
+    def arguments(self, call: Node) -> list[Node]:
+        args = call.child_by_field_name("arguments")
+        if args is None:
+            return []
+        if args.type == "template_string":  # tagged template: tag`...`
+            return [args]
+        return [c for c in args.named_children if c.type != "comment"]
+
+    def _resolve_call(self, node: Node, depth: int) -> str | None:
+        """What a call evaluates to, when that is a module, the global object or a function constructor."""
+        fn = node.child_by_field_name("function")
+        if fn is None:
+            return None
+        args = self.arguments(node)
+        if fn.type == "import":
+            spec = self.fold(args[0], depth + 1) if args else None
+            return normalize_module(spec) if spec is not None else None
+        if fn.type == "call_expression" and self._is_return_this(fn, depth + 1):
+            return "global"
+        callee = self.resolve(fn, depth + 1)
+        if callee is None:
+            return None
+        if callee == "require":
+            spec = self.fold(args[0], depth + 1) if args else None
+            return normalize_module(spec) if spec is not None else None
+        if callee == "module.createRequire":
+            return "require"
+        if callee == "eval" and args and (self.fold(args[0], depth + 1) or "").strip() == "this":
+            return "global"
+        if callee.endswith(".bind"):
+            bound = callee[: -len(".bind")]
+            # Function.call.bind(f) calls f, not Function: bound call/apply say nothing about the callee
+            return None if bound.endswith((".call", ".apply")) else bound
+        if callee in ("Object.getPrototypeOf", "Reflect.getPrototypeOf") and args:
+            value = self.resolve(args[0], depth + 1)
+            if value is not None and value.endswith(".instance"):
+                return value[: -len(".instance")] + ".prototype"
+            return None
+        if callee == "Object.assign" and any(self.resolve(a, depth + 1) == "process.env" for a in args):
+            return "process.env"
+        return None
+
+    def _is_return_this(self, call: Node, depth: int = 0) -> bool:
+        callee = self.resolve(call.child_by_field_name("function"), depth + 1)
+        if callee not in FUNCTION_CONSTRUCTORS:
+            return False
+        args = self.arguments(call)
+        body = self.fold(args[-1]) if args else None
+        return body is not None and RETURN_THIS.fullmatch(body) is not None

@@ -1,0 +1,59 @@
+"""Inline <script> blocks of HTML files: scanned with document line/column positions."""
+
+from __future__ import annotations
+
+from code_support import analyze, facts, scan, where
+
+from extgate.gates.code.html import script_ranges
+
+PAGE = """<!doctype html>
+<html>
+<head>
+  <title>eval(x) in a title is text</title>
+  <script src="app.js"></script>
+  <script type="application/json">{"eval": "eval(x)"}</script>
+  <!-- <script>eval(commented)</script> -->
+</head>
+<body onload="init()">
+  <p>setTimeout("x()", 1) in prose</p>
+  <script>
+    var a = 1;
+    eval(location.hash.slice(1));
+  </script>
+  <script type="module">
+    import { spawn } from "node:child_process";
+    const x = 1; setTimeout("tick()", 5);
+  </script>
+  <SCRIPT data-note="a > b">eval(other)</SCRIPT>
+</body>
+</html>
+"""
+
+
+def test_positions_are_lines_of_the_html_file() -> None:
+    assert where(scan("index.html", PAGE, "code/dynamic-eval")) == [(13, 5), (19, 29)]
+    assert where(scan("index.html", PAGE, "code/implied-eval")) == [(17, 18)]
+
+
+def test_module_scripts_contribute_imports() -> None:
+    found = facts({"index.html": PAGE})
+    assert [(i.specifier, i.line, i.kind) for i in found.imports] == [("node:child_process", 16, "static")]
+
+
+def test_only_javascript_script_blocks() -> None:
+    ranges = script_ranges(PAGE.encode()).ranges
+    assert [PAGE.encode()[a:b].strip().split(b"\n")[0] for a, b in ranges] == [
+        b"var a = 1;",
+        b'import { spawn } from "node:child_process";',
+        b"eval(other)",
+    ]
+
+
+def test_unclosed_script_runs_to_the_end() -> None:
+    html = "<p>x</p><script>\neval(x)\n"
+    assert where(scan("a.htm", html, "code/dynamic-eval")) == [(2, 1)]
+
+
+def test_page_without_scripts_is_not_parsed() -> None:
+    result = analyze("docs/page.html", "<p>retrieval and eval(x) are words here</p>\n")
+    assert result.findings == () and not result.parsed
