@@ -113,3 +113,12 @@ def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "engine/internal-error"]) == 0
     out = capsys.readouterr().out
     assert "### What it does" in out and "### Fix" in out
+
+
+def test_rules_markdown_is_the_full_reference(capsys: pytest.CaptureFixture[str]) -> None:
+    from extgate.rules.registry import load_registry
+
+    assert main(["rules", "--format", "markdown"]) == 0
+    out = capsys.readouterr().out
+    for rule in load_registry():
+        assert f"## {rule.id}: " in out

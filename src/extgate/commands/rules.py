@@ -11,7 +11,9 @@ from extgate.rules.registry import load_registry
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("rules", help="list the rules (id, default level, title)")
     p.add_argument("--gate", help="only this gate's rules (archive, safety, code, content, secrets, manifest, ...)")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "json", "markdown"), default="text", help="markdown: the full reference"
+    )
     p.set_defaults(handler=run)
 
 
@@ -28,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
             for r in rules
         ]
         print(json.dumps(rows, indent=2))
+        return 0
+    if args.format == "markdown":
+        print("# extgate rules\n")
+        print("\n".join(rule.help_markdown() for rule in rules))
         return 0
     width = max((len(r.id) for r in rules), default=10)
     for r in rules:

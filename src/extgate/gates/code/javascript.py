@@ -188,6 +188,7 @@ class Analyzer(Resolver):
             self._bind_pattern(self.scope_of(name), name, value)
         for name, value in self._timed(found.assignments, deadline):
             self._bind_assignment(name, value)
+        self.freeze_bindings()
         for call in self._timed(found.calls, deadline):
             self._call(call, is_new=False)
         for new in self._timed(found.news, deadline):

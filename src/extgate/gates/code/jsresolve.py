@@ -36,6 +36,8 @@ _CHUNK = 65_536
 MAX_DEPTH = 32  # resolver recursion bound (alias chains, nested members)
 _MAX_FOLD = 10_000  # longest constant string the folder builds
 _MAX_BINDINGS_PER_NAME = 16
+_MAX_UNWRAP = 10_000  # parentheses/casts stripped around one expression
+_MAX_CHAIN_LINKS = 10_000  # members in one a.b.c chain
 
 # the CommonJS `module` object (module.exports, module.require), not the node:module builtin
 COMMONJS_MODULE = "<module>"
@@ -201,6 +203,7 @@ class Resolver:
         self._resolving: set[tuple[int, str]] = set()
         self._folding: set[tuple[int, str]] = set()
         self._fold_memo: dict[tuple[int, str], str | None] = {}
+        self._node_memo: dict[int, str | None] | None = None  # set by freeze_bindings()
 
     def scope_of(self, node: Node) -> int:
         """The innermost scope around `node`; for a scope node itself, the one enclosing it."""
@@ -318,26 +321,35 @@ class Resolver:
         return "".join(parts)
 
     def fold(self, node: Node | None, depth: int = 0) -> str | None:
-        """Constant-fold a string expression: literals, `+`, constant `const`s, String.fromCharCode, atob."""
+        """Constant-fold a string expression: literals, `+`, constant `const`s, String.fromCharCode, atob.
+        Parentheses and `+` chains are walked iteratively, so `"e"+"v"+"a"+"l"` of any length folds."""
         if node is None or depth > MAX_DEPTH:
             return None
+        node = self.unwrap(node)
         kind = node.type
         if kind in ("string", "template_string"):
             return self.string_value(node)
-        if kind == "parenthesized_expression":
-            inner = node.named_children
-            return self.fold(inner[-1], depth + 1) if inner else None
         if kind == "binary_expression":
-            op = node.child_by_field_name("operator")
-            if op is None or self.text(op) != "+":
-                return None
-            left = self.fold(node.child_by_field_name("left"), depth + 1)
-            if left is None:
-                return None
-            right = self.fold(node.child_by_field_name("right"), depth + 1)
-            if right is None or len(left) + len(right) > _MAX_FOLD:
-                return None
-            return left + right
+            parts: list[str] = []
+            size = 0
+            stack = [node]
+            while stack:  # left-to-right over the leaves of a `+` tree
+                current = self.unwrap(stack.pop())
+                if current.type == "binary_expression":
+                    op = current.child_by_field_name("operator")
+                    left, right = current.child_by_field_name("left"), current.child_by_field_name("right")
+                    if op is None or self.text(op) != "+" or left is None or right is None:
+                        return None
+                    stack += (right, left)
+                    continue
+                value = self.fold(current, depth + 1)
+                if value is None:
+                    return None
+                size += len(value)
+                if size > _MAX_FOLD:
+                    return None
+                parts.append(value)
+            return "".join(parts)
         if kind == "identifier":
             key = self._binding_key(node)
             if key is None:
@@ -390,25 +402,24 @@ class Resolver:
                 return None
         return None
 
-    def is_string_like(self, node: Node, depth: int = 0) -> bool:
+    def is_string_like(self, node: Node) -> bool:
         """A string, template, or `+` with a string operand: what makes setTimeout(arg) evaluate code."""
-        if depth > MAX_DEPTH:
-            return False
-        kind = node.type
-        if kind in ("string", "template_string"):
-            return True
-        if kind == "parenthesized_expression":
-            inner = node.named_children
-            return bool(inner) and self.is_string_like(inner[-1], depth + 1)
-        if kind == "binary_expression":
-            op = node.child_by_field_name("operator")
-            if op is None or self.text(op) != "+":
-                return False
-            return any(
-                child is not None and self.is_string_like(child, depth + 1)
-                for child in (node.child_by_field_name("left"), node.child_by_field_name("right"))
-            )
-        return kind == "identifier" and self.fold(node, depth + 1) is not None
+        stack = [node]
+        seen = 0
+        while stack and seen < _MAX_UNWRAP:
+            seen += 1
+            current = self.unwrap(stack.pop())
+            kind = current.type
+            if kind in ("string", "template_string"):
+                return True
+            if kind == "binary_expression":
+                op = current.child_by_field_name("operator")
+                if op is not None and self.text(op) == "+":
+                    stack += [c for c in (current.child_by_field_name("left"), current.child_by_field_name("right"))
+                              if c is not None]  # fmt: skip
+            elif kind == "identifier" and self.fold(current) is not None:
+                return True
+        return False
 
     def _lookup(self, ident: Node) -> list[Binding]:
         name = self.text(ident)
@@ -455,34 +466,46 @@ class Resolver:
             return base
         return self._member(base, binding.prop, binding.node)
 
+    def unwrap(self, node: Node) -> Node:
+        """Strip parentheses, `(0, x)` sequences, TS `as`/`!`/`<T>` casts and `await`, iteratively."""
+        for _ in range(_MAX_UNWRAP):
+            kind = node.type
+            if kind in _WRAPPERS:
+                inner = [c for c in node.named_children if c.type not in ("type_arguments", "predefined_type")]
+                if not inner:
+                    return node
+                first = kind in ("as_expression", "satisfies_expression", "non_null_expression")
+                node = inner[0] if first else inner[-1]
+            elif kind == "sequence_expression" and node.named_children:
+                node = node.named_children[-1]
+            else:
+                return node
+        return node
+
     def resolve(self, node: Node | None, depth: int = 0) -> str | None:
+        """The canonical name of what `node` evaluates to, or None. Memoized per node once all bindings are in;
+        results cut short by the depth bound are not memoized."""
         if node is None or depth > MAX_DEPTH:
             return None
+        memo = self._node_memo
+        if memo is not None and node.id in memo:
+            return memo[node.id]
+        value = self._resolve(node, depth)
+        if memo is not None and (value is not None or depth == 0):
+            memo[node.id] = value
+        return value
+
+    def freeze_bindings(self) -> None:
+        """All bindings are registered: from now on resolution results can be memoized per node."""
+        self._node_memo = {}
+
+    def _resolve(self, node: Node, depth: int) -> str | None:
+        node = self.unwrap(node)
         kind = node.type
-        if kind in _WRAPPERS:
-            inner = [c for c in node.named_children if c.type not in ("type_arguments", "predefined_type")]
-            if kind == "as_expression" or kind == "satisfies_expression" or kind == "non_null_expression":
-                target = inner[0] if inner else None
-            else:
-                target = inner[-1] if inner else None
-            return self.resolve(target, depth + 1)
-        if kind == "sequence_expression":
-            children = node.named_children
-            return self.resolve(children[-1], depth + 1) if children else None
         if kind == "identifier":
             return self.resolve_name(node, depth)
-        if kind == "member_expression":
-            obj = node.child_by_field_name("object")
-            prop_node = node.child_by_field_name("property")
-            prop = self.text(prop_node) if prop_node is not None else None
-            return self._member(self.resolve(obj, depth + 1), prop, obj)
-        if kind == "subscript_expression":
-            obj = node.child_by_field_name("object")
-            base = self.resolve(obj, depth + 1)
-            if base is None and not self._may_reach_constructor(obj):
-                return None  # skip folding the index: nothing can come of it
-            prop = self.fold(node.child_by_field_name("index"), depth + 1)
-            return self._member(base, prop, obj)
+        if kind in ("member_expression", "subscript_expression"):
+            return self._resolve_chain(node, depth)
         if kind == "call_expression":
             return self._resolve_call(node, depth)
         if kind in _FUNCTION_VALUES:
@@ -505,6 +528,33 @@ class Resolver:
             copies_env = any(self.resolve(inner, depth + 1) == "process.env" for inner in spreads)
             return "process.env" if copies_env else None
         return None
+
+    def _resolve_chain(self, node: Node, depth: int) -> str | None:
+        """`a.b["c"].d`: walk down to the base iteratively, resolve it, then apply the links outward, so a chain of
+        any length (`window.window.....eval`) resolves without recursion."""
+        links: list[Node] = []
+        current = node
+        while current.type in ("member_expression", "subscript_expression"):
+            if len(links) >= _MAX_CHAIN_LINKS:
+                return None
+            links.append(current)
+            obj = current.child_by_field_name("object")
+            if obj is None:
+                return None
+            current = self.unwrap(obj)
+        base = self.resolve(current, depth + 1)
+        obj_node = current
+        for link in reversed(links):
+            if link.type == "member_expression":
+                prop_node = link.child_by_field_name("property")
+                prop = self.text(prop_node) if prop_node is not None else None
+            elif base is None and not self._may_reach_constructor(obj_node):
+                prop = None  # nothing can come of folding the index
+            else:
+                prop = self.fold(link.child_by_field_name("index"), depth + 1)
+            base = self._member(base, prop, obj_node)
+            obj_node = link
+        return base
 
     def _function_kind(self, node: Node) -> str:
         is_async = any(child.type == "async" for child in node.children)
