@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst
-from libcst.metadata import MetadataWrapper, PositionProvider
 from tree_sitter import Node
 
 from extgate.lang import GRAMMAR_FOR_SUFFIX, parser_for
@@ -448,9 +447,11 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
         return FileSymbols(path, error=f"brackets nested deeper than {max_nesting}; not parsed")
     try:
         module = libcst.parse_module(data)
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     except (libcst.ParserSyntaxError, RecursionError, ValueError, UnicodeDecodeError) as exc:
         return FileSymbols(path, error=f"not parsable as Python ({type(exc).__name__})")
+    # Only top-level defs count, and they start at column 0: their lines come from the source text, which is far
+    # cheaper than resolving libcst's position metadata over every node of the module.
+    lines = _top_level_def_lines(data)
     public = _dunder_all(module)
     symbols: list[Symbol] = []
     for stmt in module.body:
@@ -461,8 +462,22 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
             continue
         doc = stmt.get_docstring()
         kind = "class" if isinstance(stmt, libcst.ClassDef) else "function"
-        symbols.append(Symbol(name, kind, positions[stmt].start.line, bool(doc and doc.strip())))
+        symbols.append(Symbol(name, kind, lines.get(name, 0), bool(doc and doc.strip())))
     return FileSymbols(path, tuple(symbols))
+
+
+_TOP_LEVEL_DEF = re.compile(rb"^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+
+
+def _top_level_def_lines(data: bytes) -> dict[str, int]:
+    """name -> 1-based line of its first column-0 `def`/`class` (decorators sit above; the def line is reported)."""
+    found: dict[str, int] = {}
+    line, seen = 1, 0
+    for match in _TOP_LEVEL_DEF.finditer(data):
+        line += data.count(b"\n", seen, match.start())  # incremental: linear in the file size
+        seen = match.start()
+        found.setdefault(match.group(1).decode("ascii"), line)
+    return found
 
 
 def _dunder_all(module: libcst.Module) -> set[str] | None:
