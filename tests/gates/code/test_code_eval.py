@@ -155,3 +155,17 @@ def test_escaped_identifiers_are_the_same_name() -> None:
 def test_python_nfkc_identifiers_are_the_same_name() -> None:
     found = scan("tool.py", "ｅｖａｌ(data)\n", RULE)  # fullwidth letters: Python runs the builtin eval
     assert where(found) == [(1, 1)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "window" + ".window" * 100 + ".eval(payload);",  # long chains resolve iteratively
+        "(" * 500 + "eval" + ")" * 500 + "(payload);",
+        "(0, " * 200 + "eval" + ")" * 200 + "(payload);",
+        "window[" + " + ".join(['""'] * 300 + ['"ev"', '"al"']) + "](payload);",
+        'var g = new Function("return this")(); g.eval(payload);',
+    ],
+)
+def test_padding_does_not_hide_eval(source: str) -> None:
+    assert [f.level for f in scan("a.js", source, RULE)] == [Level.ERROR]

@@ -125,3 +125,8 @@ def test_relative_prefix_is_lower() -> None:
 )
 def test_constant_specifiers_are_not_findings(source: str) -> None:
     assert scan("a.js", source, DYN) == []
+
+
+def test_bundler_module_ids_are_not_dynamic_requires() -> None:
+    src = "(function (require, module, exports) { var a = require(1), b = require(7); })"
+    assert scan("dist/bundle.js", src, DYN) == []

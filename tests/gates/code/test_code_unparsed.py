@@ -135,3 +135,30 @@ def test_many_findings_in_one_file_are_capped() -> None:
 def test_bad_policy_value_fails_clearly() -> None:
     with pytest.raises(ValueError, match="max_parse_bytes must be a positive integer"):
         findings({"a.js": "eval(x)"}, max_parse_bytes="lots")
+
+
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        ("x = " + "(" * 50_000 + "eval(a)" + ")" * 50_000 + ";", 50_005),
+        ("eval" + "(a)" * 20_000 + ";", 1),
+        ("function f(){" * 5_000 + "eval(x)" + "}" * 5_000, 65_001),
+        ("{" * 50_000 + "eval(a)" + "}" * 50_000, 50_001),
+        ("const a0 = eval;" + "".join(f"const a{i} = a{i - 1};" for i in range(1, 30)) + "a29(x);", 462),
+    ],
+)
+def test_hostile_nesting_is_still_analysed(source: str, column: int) -> None:
+    found = [f for f in analyze("hostile.js", source).findings if f.rule_id == "code/dynamic-eval"]
+    assert [(f.line, f.column) for f in found] == [(1, column)]
+
+
+def test_absurd_destructuring_depth_is_bounded() -> None:
+    source = "const " + "{a:" * 5_000 + "b" + "}" * 5_000 + " = require('child_process');"
+    result = analyze("hostile.js", source)
+    assert result.parsed and [i.specifier for i in result.imports] == ["child_process"]
+
+
+def test_declaration_files_do_not_report_error_regions() -> None:
+    src = 'export default class A extends B<import("./x.js").T, import("./y.js").U> {\n  static id: string;\n}\n'
+    assert scan("types/a.d.ts", src, RULE) == []
+    assert levels(scan("src/a.ts", src, RULE)) == [Level.WARNING]  # the same text in runnable code is reported

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from extgate.facts import ApiUse, ImportRef
@@ -67,7 +67,7 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        return _done(base, findings + py.findings, config, py.imports, py.api_uses, parsed=True)
+        return _done(base, findings + py.findings, config, py.imports, py.api_uses, parsed=True, totals=py.totals)
     try:
         js = javascript.analyze(path, data, lang, config, deadline)
     except javascript.ParseTimeout:
@@ -75,7 +75,14 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         findings.append(_unparsed(path, "timeout", detail, hits))
         return _done(base, findings, config, skip_reason="timeout")
     return _done(
-        base, findings + js.findings, config, js.imports, js.api_uses, parsed=True, syntax_errors=js.syntax_errors
+        base,
+        findings + js.findings,
+        config,
+        js.imports,
+        js.api_uses,
+        parsed=True,
+        syntax_errors=js.syntax_errors,
+        totals=js.totals,
     )
 
 
@@ -99,6 +106,7 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
     deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
     imports: list[ImportRef] = []
     apis: list[ApiUse] = []
+    totals: Counter[tuple[str, Level | None]] = Counter()
     syntax_errors = False
     for start, end in scripts.ranges:
         try:
@@ -109,8 +117,9 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
         findings += js.findings
         imports += js.imports
         apis += js.api_uses
+        totals.update(js.totals)
         syntax_errors |= js.syntax_errors
-    return _done(base, findings, config, imports, apis, parsed=True, syntax_errors=syntax_errors)
+    return _done(base, findings, config, imports, apis, parsed=True, syntax_errors=syntax_errors, totals=totals)
 
 
 def _trojan(data: bytes, ranges: Sequence[tuple[int, int]] | None, config: CodeConfig) -> list[RawFinding]:
@@ -184,10 +193,13 @@ def _with_more(finding: RawFinding, more: int) -> RawFinding:
     )
 
 
-def _cap(findings: Iterable[RawFinding], limit: int) -> tuple[RawFinding, ...]:
-    """At most `limit` findings per rule and level in one file; the last one kept counts the rest."""
+def _cap(
+    findings: Iterable[RawFinding], limit: int, counted: Mapping[tuple[str, Level | None], int]
+) -> tuple[RawFinding, ...]:
+    """At most `limit` findings per rule and level in one file; the last one kept counts the rest (including hits
+    the analyzers only counted, `counted`)."""
     ordered = sorted(findings, key=lambda f: (f.line or 0, f.column or 0, f.rule_id, f.message))
-    totals: Counter[tuple[str, Level | None]] = Counter((f.rule_id, f.level) for f in ordered)
+    built: Counter[tuple[str, Level | None]] = Counter((f.rule_id, f.level) for f in ordered)
     kept: list[RawFinding] = []
     seen: Counter[tuple[str, Level | None]] = Counter()
     for finding in ordered:
@@ -195,7 +207,8 @@ def _cap(findings: Iterable[RawFinding], limit: int) -> tuple[RawFinding, ...]:
         seen[key] += 1
         if seen[key] > limit:
             continue
-        more = totals[key] - limit if seen[key] == limit else 0
+        last = seen[key] == min(limit, built[key])
+        more = max(built[key], counted.get(key, 0)) - seen[key] if last else 0
         kept.append(_with_more(finding, more) if more > 0 else finding)
     return tuple(kept)
 
@@ -210,10 +223,11 @@ def _done(
     parsed: bool = False,
     skip_reason: str = "",
     syntax_errors: bool = False,
+    totals: Mapping[tuple[str, Level | None], int] | None = None,
 ) -> FileAnalysis:
     return replace(
         base,
-        findings=_cap(findings, config.max_findings_per_rule),
+        findings=_cap(findings, config.max_findings_per_rule, totals or {}),
         imports=tuple(sorted(imports, key=lambda ref: ref.line)),  # stable: same-line order kept
         api_uses=tuple(sorted(api_uses, key=lambda use: use.line)),
         parsed=parsed,

@@ -82,6 +82,8 @@ def _query(grammar: str) -> Query:
 @dataclass(slots=True)
 class JsResult:
     findings: list[RawFinding] = field(default_factory=list)
+    # findings per (rule, level) including those not built once max_findings_per_rule was reached
+    totals: dict[tuple[str, Level | None], int] = field(default_factory=dict)
     imports: list[ImportRef] = field(default_factory=list)
     api_uses: list[ApiUse] = field(default_factory=list)
     syntax_errors: bool = False
@@ -102,29 +104,33 @@ class _Collected:
 
 
 def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
+    """Captured nodes by kind, in document order (`captures()` does not return them in order)."""
     caps = QueryCursor(_query(grammar)).captures(tree.root_node)
-    found = _Collected()
+
+    def nodes(name: str) -> list[Node]:
+        return sorted(caps.get(name, ()), key=lambda n: (n.start_byte, -n.end_byte))
 
     def fields(name: str, first: str, second: str) -> list[tuple[Node, Node]]:
         pairs = []
-        for node in caps.get(name, ()):
+        for node in nodes(name):
             a, b = node.child_by_field_name(first), node.child_by_field_name(second)
             if a is not None and b is not None:
                 pairs.append((a, b))
         return pairs
 
+    found = _Collected()
     found.declarations = fields("decl", "name", "value")
     found.assignments = fields("assign", "left", "right")
-    found.members = [(obj, node) for obj, node in ((n.child_by_field_name("object"), n) for n in caps.get("member", ()))
+    found.members = [(obj, node) for obj, node in ((n.child_by_field_name("object"), n) for n in nodes("member"))
                      if obj is not None]  # fmt: skip
-    found.single_params = caps.get("param", [])
-    found.locals = caps.get("local", [])
-    found.imports = caps.get("import", [])
-    found.exports = caps.get("export.source", [])
-    found.calls = caps.get("call", [])
-    found.news = caps.get("new", [])
-    found.errors = caps.get("error", [])
-    return caps.get("scope", []), found
+    found.single_params = nodes("param")
+    found.locals = nodes("local")
+    found.imports = nodes("import")
+    found.exports = nodes("export.source")
+    found.calls = nodes("call")
+    found.news = nodes("new")
+    found.errors = nodes("error")
+    return nodes("scope"), found
 
 
 class Analyzer(Resolver):
@@ -137,11 +143,15 @@ class Analyzer(Resolver):
         self.grammar = grammar
         self.config = config
         self.result = JsResult(syntax_errors=tree.root_node.has_error)
+        # .d.ts files declare types and never run: an unparsable region there cannot hide executable code
+        self.report_error_regions = not path.lower().endswith(".d.ts")
         self._api_seen: set[tuple[str, int]] = set()
         self._network = names_regex(config.js_network)
         self._serializers = names_regex(config.js_serializers)
 
     def finding(self, rule_id: str, node: Node, message: str, level: Level | None = None, **props: object) -> None:
+        if self._over_limit(rule_id, level):
+            return  # counted only: building positions for 100,000 hits of one rule would be the slow part
         start, end = node.start_point, node.end_point
         snippet = self.short(node)
         self.result.findings.append(
@@ -158,6 +168,12 @@ class Analyzer(Resolver):
                 properties=tuple(sorted(props.items())),
             )
         )
+
+    def _over_limit(self, rule_id: str, level: Level | None) -> bool:
+        key = (rule_id, level)
+        count = self.result.totals.get(key, 0) + 1
+        self.result.totals[key] = count
+        return count > self.config.max_findings_per_rule
 
     # -- driver ------------------------------------------------------------------------------------------------
     def run(self, deadline: float = float("inf")) -> JsResult:
@@ -197,7 +213,7 @@ class Analyzer(Resolver):
             self._member_use(root_ident, member)
         if b"eval" in self.data:
             self._eval_values()
-        if found.errors:
+        if found.errors and self.report_error_regions:
             self._error_regions(found.errors)
         return self.result
 
@@ -384,8 +400,8 @@ class Analyzer(Resolver):
         )
 
     def _require(self, node: Node, args: list[Node]) -> None:
-        if not args:
-            return
+        if not args or args[0].type == "number":
+            return  # require(12): a bundler's module id, not a name
         spec = self.fold(args[0])
         if spec is not None:
             self.result.imports.append(ImportRef(spec, self.path, self.line(node), "require"))

@@ -204,6 +204,7 @@ class Resolver:
         self._folding: set[tuple[int, str]] = set()
         self._fold_memo: dict[tuple[int, str], str | None] = {}
         self._node_memo: dict[int, str | None] | None = None  # set by freeze_bindings()
+        self._truncated = False  # the depth bound cut the current resolution short
 
     def scope_of(self, node: Node) -> int:
         """The innermost scope around `node`; for a scope node itself, the one enclosing it."""
@@ -483,15 +484,21 @@ class Resolver:
         return node
 
     def resolve(self, node: Node | None, depth: int = 0) -> str | None:
-        """The canonical name of what `node` evaluates to, or None. Memoized per node once all bindings are in;
-        results cut short by the depth bound are not memoized."""
-        if node is None or depth > MAX_DEPTH:
+        """The canonical name of what `node` evaluates to, or None. Memoized per node once all bindings are in,
+        except results cut short by the depth bound (they may resolve when reached from closer by)."""
+        if node is None:
+            return None
+        if depth > MAX_DEPTH:
+            self._truncated = True
             return None
         memo = self._node_memo
         if memo is not None and node.id in memo:
             return memo[node.id]
+        outer, self._truncated = self._truncated, False
         value = self._resolve(node, depth)
-        if memo is not None and (value is not None or depth == 0):
+        truncated = self._truncated
+        self._truncated = outer or truncated
+        if memo is not None and not truncated:
             memo[node.id] = value
         return value
 
@@ -629,8 +636,8 @@ class Resolver:
         if fn.type == "import":
             spec = self.fold(args[0], depth + 1) if args else None
             return normalize_module(spec) if spec is not None else None
-        if fn.type == "call_expression" and self._is_return_this(fn, depth + 1):
-            return "global"
+        if fn.type in ("call_expression", "new_expression") and self._is_return_this(fn, depth + 1):
+            return "global"  # Function("return this")() and new Function("return this")()
         callee = self.resolve(fn, depth + 1)
         if callee is None:
             return None
@@ -655,8 +662,12 @@ class Resolver:
         return None
 
     def _is_return_this(self, call: Node, depth: int = 0) -> bool:
-        callee = self.resolve(call.child_by_field_name("function"), depth + 1)
-        if callee not in FUNCTION_CONSTRUCTORS:
+        """`Function("return this")` (called or constructed). The callee must not itself be a call: resolving
+        `f()()()...` twice per level would be exponential."""
+        callee_node = call.child_by_field_name("constructor" if call.type == "new_expression" else "function")
+        if callee_node is None or self.unwrap(callee_node).type in ("call_expression", "new_expression"):
+            return False
+        if self.resolve(callee_node, depth + 1) not in FUNCTION_CONSTRUCTORS:
             return False
         args = self.arguments(call)
         body = self.fold(args[-1]) if args else None

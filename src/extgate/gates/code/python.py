@@ -57,6 +57,8 @@ class Unparseable(Exception):
 @dataclass(slots=True)
 class PyResult:
     findings: list[RawFinding] = field(default_factory=list)
+    # findings per (rule, level) including those not built once max_findings_per_rule was reached
+    totals: dict[tuple[str, Level | None], int] = field(default_factory=dict)
     imports: list[ImportRef] = field(default_factory=list)
     api_uses: list[ApiUse] = field(default_factory=list)
 
@@ -236,6 +238,10 @@ class Analyzer:
         return code if len(code) <= limit else code[: limit - 1] + "…"
 
     def finding(self, rule_id: str, node: cst.CSTNode, message: str, level: Level | None = None, **props: Any) -> None:
+        key = (rule_id, level)
+        self.result.totals[key] = self.result.totals.get(key, 0) + 1
+        if self.result.totals[key] > self.config.max_findings_per_rule:
+            return
         where = self.positions[node]
         snippet = self.short(node)
         self.result.findings.append(
