@@ -20,6 +20,28 @@ from extgate.rules.registry import RuleRegistry
 
 
 @dataclass(frozen=True, slots=True)
+class FileHit:
+    """A finding-to-be from pure per-file analysis (picklable, cacheable by content hash); the gate attaches the
+    path and the rule metadata with `ctx.hit_finding(path, hit)`. Lines are 1-based; columns count characters.
+
+    level       None = the rule's default level for the profile; set when a rule has a documented second level
+    evidence    what the fingerprint is computed from (e.g. a hash for secrets, never the secret itself)
+    properties  sorted (key, value) pairs: counts, lengths, categories
+    """
+
+    rule_id: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    end_line: int | None = None
+    end_column: int | None = None
+    snippet: str | None = None
+    evidence: str | None = None
+    level: Level | None = None
+    properties: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class GateContext:
     package: Package
     profile: Profile
@@ -65,6 +87,21 @@ class GateContext:
             snippet=truncate(snippet) if snippet is not None else None,
             evidence=evidence,
             properties=FrozenMap(dict(properties or {})),
+        )
+
+    def hit_finding(self, path: str, hit: FileHit) -> Finding:
+        return self.finding(
+            hit.rule_id,
+            hit.message,
+            path=path,
+            line=hit.line,
+            column=hit.column,
+            end_line=hit.end_line,
+            end_column=hit.end_column,
+            snippet=hit.snippet,
+            evidence=hit.evidence,
+            level=hit.level,
+            properties=dict(hit.properties),
         )
 
 

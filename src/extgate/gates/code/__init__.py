@@ -17,7 +17,7 @@ from extgate.facts import ApiUse, CodeFacts, ImportRef
 from extgate.frozen import FrozenMap
 from extgate.gates.code.analysis import UNPARSED, analyze_file
 from extgate.gates.code.config import build_config
-from extgate.gates.code.interface import LANGUAGE_FOR_SUFFIX, FileAnalysis, RawFinding
+from extgate.gates.code.interface import LANGUAGE_FOR_SUFFIX, FileAnalysis
 from extgate.gates.interface import GateContext, GateResult
 from extgate.model import Entry, Finding
 
@@ -47,7 +47,7 @@ class CodeGate:
                     continue
             result = analyze_file(entry.path, entry.suffix, entry.data, config)
             _count(stats, result)
-            findings += (_finding(ctx, entry.path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
+            findings += (ctx.hit_finding(entry.path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
             imports += result.imports
             api_uses += result.api_uses
         log.debug("code gate: %s", dict(sorted(stats.items())))
@@ -66,22 +66,6 @@ def _count(stats: Counter[str], result: FileAnalysis) -> None:
         stats[f"skipped:{result.skip_reason}"] += 1
     if result.syntax_errors:
         stats["syntax_errors"] += 1
-
-
-def _finding(ctx: GateContext, path: str, raw: RawFinding) -> Finding:
-    return ctx.finding(
-        raw.rule_id,
-        raw.message,
-        path=path,
-        line=raw.line,
-        column=raw.column,
-        end_line=raw.end_line,
-        end_column=raw.end_column,
-        snippet=raw.snippet,
-        evidence=raw.evidence,
-        level=raw.level,
-        properties=dict(raw.properties),
-    )
 
 
 def _unread(ctx: GateContext, entry: Entry) -> Finding:

@@ -14,23 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 from extgate.facts import ApiUse, ImportRef
-from extgate.model import Level
+from extgate.gates.interface import FileHit
+from extgate.lang import GRAMMAR_FOR_SUFFIX
 
 # file suffix -> analysis language ('javascript', 'typescript', 'tsx' are tree-sitter grammars)
-LANGUAGE_FOR_SUFFIX = {
-    ".js": "javascript",
-    ".mjs": "javascript",
-    ".cjs": "javascript",
-    ".jsx": "javascript",
-    ".ts": "typescript",
-    ".mts": "typescript",
-    ".cts": "typescript",
-    ".d.ts": "typescript",
-    ".tsx": "tsx",
-    ".py": "python",
-    ".html": "html",
-    ".htm": "html",
-}
+LANGUAGE_FOR_SUFFIX = {**GRAMMAR_FOR_SUFFIX, ".py": "python", ".html": "html", ".htm": "html"}
 
 # prefilter groups: which kind of work a pattern hit asks for
 GROUP_PARSE = "parse"  # a parser-based rule or a fact could apply: parse the file
@@ -150,21 +138,7 @@ class CodeConfig:
 Props = tuple[tuple[str, Any], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RawFinding:
-    """A finding before the gate attaches rule metadata (`ctx.finding`). Lines and columns are 1-based;
-    columns count characters (Unicode code points), not bytes."""
-
-    rule_id: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-    end_line: int | None = None
-    end_column: int | None = None
-    snippet: str | None = None
-    evidence: str | None = None
-    level: Level | None = None  # None: the rule's default level
-    properties: Props = ()
+RawFinding = FileHit  # the shared per-file finding type (extgate.gates.interface)
 
 
 @dataclass(frozen=True, slots=True)

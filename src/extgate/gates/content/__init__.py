@@ -21,24 +21,8 @@ class ContentGate:
         findings: list[Finding] = []
         for entry in ctx.package.iter_files():
             assert entry.data is not None  # iter_files yields read files only
-            findings += (_finding(ctx, entry.path, hit) for hit in analyze_file(entry.path, entry.data, config))
+            findings += (ctx.hit_finding(entry.path, hit) for hit in analyze_file(entry.path, entry.data, config))
         return GateResult.of(findings)
-
-
-def _finding(ctx: GateContext, path: str, hit: Hit) -> Finding:
-    return ctx.finding(
-        hit.rule_id,
-        hit.message,
-        path=path,
-        line=hit.line,
-        column=hit.column,
-        end_line=hit.end_line,
-        end_column=hit.end_column,
-        snippet=hit.snippet,
-        evidence=hit.evidence,
-        level=hit.level,
-        properties=dict(hit.properties),
-    )
 
 
 __all__ = ["ContentConfig", "ContentGate", "Hit", "analyze_file", "config_from"]

@@ -13,6 +13,7 @@ from fnmatch import translate
 from functools import lru_cache
 from typing import Any, Protocol
 
+from extgate.gates.interface import FileHit
 from extgate.model import Level
 
 Frozen = Any  # str | int | float | bool | None | tuple[Frozen, ...] -- mypy has no recursive alias worth the noise
@@ -177,25 +178,7 @@ class ContentConfig:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One finding-to-be from one file. Locations are 1-based; columns count characters (code points).
-
-    level       None = the rule's default level for the profile; set when a rule has a documented second level
-    evidence    what the fingerprint is computed from (a hash for secrets; never the secret itself)
-    properties  sorted (key, value) pairs: counts, lengths, categories
-    """
-
-    rule_id: str
-    message: str
-    line: int | None = None
-    column: int | None = None
-    end_line: int | None = None
-    end_column: int | None = None
-    snippet: str | None = None
-    evidence: str | None = None
-    level: Level | None = None
-    properties: tuple[tuple[str, str | int | float | bool], ...] = ()
+Hit = FileHit  # the shared per-file finding type (extgate.gates.interface)
 
 
 @dataclass(frozen=True, slots=True)
