@@ -34,3 +34,15 @@ def test_example_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["check", str(EXAMPLE), "--offline", "--format", "json", "-o", str(out), "--format", "text"]) == 0
     assert json.loads(out.read_text())["status"] == "passed"
     assert "PASSED: @examples/weather@2026.11.01.1 [swamp]" in capsys.readouterr().out
+
+
+def test_check_writes_a_score_badge(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    badge = tmp_path / "score.svg"
+    assert main(["check", str(EXAMPLE), "--offline", "--no-input", "--badge", str(badge)]) == 0
+    root = ET.fromstring(badge.read_text())
+    assert root.tag.endswith("svg")
+    texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
+    verdict = check(EXAMPLE, options=Options(network=False))
+    assert verdict.score is not None and f"{verdict.score.percentage:.0f}%" in texts
