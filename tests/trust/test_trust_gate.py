@@ -359,4 +359,6 @@ def test_a_hanging_registry_is_not_asked_again_for_every_package(registry: Packu
     (finding,) = result.findings
     assert finding.rule_id == "trust/registry-unavailable" and "6 dependencies" in finding.message
     assert "timed out" in finding.message
-    assert len(registry.requests) == 3  # one package's retries; the other five fail fast
+    # one package's retries at most (a connect-phase timeout under load may never reach the server); the other
+    # five fail fast instead of each waiting through its own retries (that would be 18 requests)
+    assert 1 <= len(registry.requests) <= 3
