@@ -448,3 +448,18 @@ def test_unparsable_manifest_scores_as_missing_fields() -> None:
     result = run(variant(add={"package.json": "{ not json"}))
     assert factor(result, "description").status == "missed"
     assert factor(result, "has-readme").status == "earned"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"# -*- coding: no-such-codec -*-\ndef f():\n    pass\n",
+        b"def f():\n    return '\xff\xfe'\n",  # not UTF-8 and no declaration
+    ],
+)
+def test_python_with_a_bad_encoding_is_reported_not_a_crash(source: bytes) -> None:
+    from extgate.scoring.symbols import python_symbols
+
+    result = python_symbols("bad.py", source)
+    assert result.error is not None and "not parsable" in result.error
+    assert result.symbols == ()

@@ -447,7 +447,8 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
         return FileSymbols(path, error=f"brackets nested deeper than {max_nesting}; not parsed")
     try:
         module = libcst.parse_module(data)
-    except (libcst.ParserSyntaxError, RecursionError, ValueError, UnicodeDecodeError) as exc:
+    # SyntaxError/LookupError: libcst detects the source encoding first (a bad `# coding:` line, invalid bytes)
+    except (libcst.ParserSyntaxError, SyntaxError, LookupError, RecursionError, ValueError, UnicodeDecodeError) as exc:
         return FileSymbols(path, error=f"not parsable as Python ({type(exc).__name__})")
     # Only top-level defs count, and they start at column 0: their lines come from the source text, which is far
     # cheaper than resolving libcst's position metadata over every node of the module.
