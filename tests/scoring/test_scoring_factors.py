@@ -463,3 +463,10 @@ def test_python_with_a_bad_encoding_is_reported_not_a_crash(source: bytes) -> No
     result = python_symbols("bad.py", source)
     assert result.error is not None and "not parsable" in result.error
     assert result.symbols == ()
+
+
+def test_python_with_an_unevaluable_docstring_is_reported_not_a_crash() -> None:
+    from extgate.scoring.symbols import python_symbols
+
+    result = python_symbols("bad.py", b"def f():\n    '\\u00'\n")
+    assert result.error is not None and result.symbols == ()

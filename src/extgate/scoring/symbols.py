@@ -453,8 +453,14 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
     # Only top-level defs count, and they start at column 0: their lines come from the source text, which is far
     # cheaper than resolving libcst's position metadata over every node of the module.
     lines = _top_level_def_lines(data)
+    try:
+        return FileSymbols(path, tuple(_public_defs(module, lines)))
+    except (SyntaxError, ValueError) as exc:  # docstrings and __all__ entries are literal_eval'd: bad escapes raise
+        return FileSymbols(path, error=f"string literal not evaluable ({type(exc).__name__})")
+
+
+def _public_defs(module: libcst.Module, lines: dict[str, int]) -> Iterator[Symbol]:
     public = _dunder_all(module)
-    symbols: list[Symbol] = []
     for stmt in module.body:
         if not isinstance(stmt, (libcst.FunctionDef, libcst.ClassDef)):
             continue
@@ -463,8 +469,7 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
             continue
         doc = stmt.get_docstring()
         kind = "class" if isinstance(stmt, libcst.ClassDef) else "function"
-        symbols.append(Symbol(name, kind, lines.get(name, 0), bool(doc and doc.strip())))
-    return FileSymbols(path, tuple(symbols))
+        yield Symbol(name, kind, lines.get(name, 0), bool(doc and doc.strip()))
 
 
 _TOP_LEVEL_DEF = re.compile(rb"^(?:async[ \t]+def|def|class)[ \t]+([A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
