@@ -79,6 +79,38 @@ def _query(grammar: str) -> Query:
     return Query(language(grammar), _QUERY)
 
 
+@dataclass(frozen=True, slots=True)
+class _LoadKind:
+    """How `code/dynamic-import` words and levels a computed require()/import() (the two differ in risk)."""
+
+    kind: str
+    relative_message: str
+    relative_level: Level
+    computed_message: str
+    computed_level: Level | None  # None: the rule's default (error)
+
+
+_REQUIRE = _LoadKind(
+    "require",
+    "require() with a computed name under `{prefix}`: only files in that folder can load, but reviewers cannot "
+    "tell which. Prefer a static map of allowed modules.",
+    Level.NOTE,
+    "require() with a computed module name: reviewers and the dependency audit cannot see what loads. "
+    'Require fixed names (`require("./plugins/a")`), or map allowed names to static requires.',
+    Level.WARNING,
+)
+_IMPORT = _LoadKind(
+    "dynamic",
+    "import() with a computed specifier under `{prefix}`: limited to files in that folder, but reviewers cannot "
+    "tell which run. Prefer a static map of allowed modules.",
+    Level.WARNING,
+    "import() with a computed specifier: the module that runs (possibly a remote URL or an npm: package) is "
+    "decided at run time, invisible to review and the dependency audit. Import a fixed specifier, or map allowed "
+    "names to static imports.",
+    None,
+)
+
+
 @dataclass(slots=True)
 class JsResult:
     findings: list[RawFinding] = field(default_factory=list)
@@ -400,58 +432,29 @@ class Analyzer(Resolver):
         )
 
     def _require(self, node: Node, args: list[Node]) -> None:
-        if not args or args[0].type == "number":
+        if args and args[0].type == "number":
             return  # require(12): a bundler's module id, not a name
-        spec = self.fold(args[0])
-        if spec is not None:
-            self.result.imports.append(ImportRef(spec, self.path, self.line(node), "require"))
-            self._record_api(normalize_module(spec), node, module=True)
-            return
-        prefix = self._relative_prefix(args[0])
-        if prefix:
-            self.finding(
-                "code/dynamic-import",
-                node,
-                f"require() with a computed name under `{prefix}`: only files in that folder can load, but "
-                "reviewers cannot tell which. Prefer a static map of allowed modules.",
-                level=Level.NOTE,
-                prefix=prefix,
-            )
-            return
-        self.finding(
-            "code/dynamic-import",
-            node,
-            "require() with a computed module name: reviewers and the dependency audit cannot see what loads. "
-            'Require fixed names (`require("./plugins/a")`), or map allowed names to static requires.',
-            level=Level.WARNING,
-        )
+        self._module_load(node, args, _REQUIRE)
 
     def _dynamic_import(self, node: Node, args: list[Node]) -> None:
+        self._module_load(node, args, _IMPORT)
+
+    def _module_load(self, node: Node, args: list[Node], how: _LoadKind) -> None:
+        """require(x) / import(x): a constant name is an import fact; a computed one is `code/dynamic-import`,
+        one level lower when it is confined to a relative folder."""
         if not args:
             return
         spec = self.fold(args[0])
         if spec is not None:
-            self.result.imports.append(ImportRef(spec, self.path, self.line(node), "dynamic"))
+            self.result.imports.append(ImportRef(spec, self.path, self.line(node), how.kind))
             self._record_api(normalize_module(spec), node, module=True)
             return
         prefix = self._relative_prefix(args[0])
         if prefix:
-            self.finding(
-                "code/dynamic-import",
-                node,
-                f"import() with a computed specifier under `{prefix}`: limited to files in that folder, but "
-                "reviewers cannot tell which run. Prefer a static map of allowed modules.",
-                level=Level.WARNING,
-                prefix=prefix,
-            )
+            message = how.relative_message.format(prefix=prefix)
+            self.finding("code/dynamic-import", node, message, level=how.relative_level, prefix=prefix)
             return
-        self.finding(
-            "code/dynamic-import",
-            node,
-            "import() with a computed specifier: the module that runs (possibly a remote URL or an npm: package) "
-            "is decided at run time, invisible to review and the dependency audit. Import a fixed specifier, or "
-            "map allowed names to static imports.",
-        )
+        self.finding("code/dynamic-import", node, how.computed_message, level=how.computed_level)
 
     def _relative_prefix(self, node: Node, depth: int = 0) -> str | None:
         """The constant leading part of `'./locale/' + name` or `./locale/${name}` when it is a relative path."""
