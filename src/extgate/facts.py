@@ -27,12 +27,17 @@ class Manifest:
 
     def line_of(self, pointer: str) -> int | None:
         """Line of the pointer, or of its nearest ancestor that has one."""
-        while True:
-            if pointer in self.lines:
-                return self.lines[pointer]
-            if not pointer:
-                return None
-            pointer = pointer.rsplit("/", 1)[0]
+        return line_for_pointer(self.lines, pointer)
+
+
+def line_for_pointer(lines: Mapping[str, int], pointer: str) -> int | None:
+    """Line of a JSON pointer in a pointer -> line map, falling back to its nearest ancestor that has one."""
+    while True:
+        if pointer in lines:
+            return lines[pointer]
+        if not pointer:
+            return None
+        pointer = pointer.rsplit("/", 1)[0]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any
 from extgate.facts import ApiUse, ImportRef
 from extgate.gates.interface import FileHit
 from extgate.lang import GRAMMAR_FOR_SUFFIX
+from extgate.model import Level
 
 # file suffix -> analysis language ('javascript', 'typescript', 'tsx' are tree-sitter grammars)
 LANGUAGE_FOR_SUFFIX = {**GRAMMAR_FOR_SUFFIX, ".py": "python", ".html": "html", ".htm": "html"}
@@ -139,6 +140,18 @@ Props = tuple[tuple[str, Any], ...]
 
 
 RawFinding = FileHit  # the shared per-file finding type (extgate.gates.interface)
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What one language analyzer (javascript.py, python.py) accumulates for one file."""
+
+    findings: list[RawFinding] = field(default_factory=list)
+    # findings per (rule, level) including those not built once max_findings_per_rule was reached
+    totals: dict[tuple[str, Level | None], int] = field(default_factory=dict)
+    imports: list[ImportRef] = field(default_factory=list)
+    api_uses: list[ApiUse] = field(default_factory=list)
+    syntax_errors: bool = False
 
 
 @dataclass(frozen=True, slots=True)

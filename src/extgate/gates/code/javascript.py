@@ -17,7 +17,7 @@ from typing import TypeVar
 from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code.interface import CodeConfig, RawFinding, names_regex
+from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
     CONSTANT_NODES,
     EVAL_TOKEN,
@@ -37,7 +37,7 @@ from extgate.model import Level
 
 T = TypeVar("T")
 
-__all__ = ["JsResult", "ParseTimeout", "analyze", "js_api_name"]
+__all__ = ["ParseResult", "ParseTimeout", "analyze", "js_api_name"]
 
 # Single-node captures only: `captures()` builds far fewer Python objects than `matches()` (which is superlinear
 # on large files: 2 s for 1 MB against 0.6 s); pairs such as name/value are read from the captured node's fields.
@@ -112,16 +112,6 @@ _IMPORT = _LoadKind(
 
 
 @dataclass(slots=True)
-class JsResult:
-    findings: list[RawFinding] = field(default_factory=list)
-    # findings per (rule, level) including those not built once max_findings_per_rule was reached
-    totals: dict[tuple[str, Level | None], int] = field(default_factory=dict)
-    imports: list[ImportRef] = field(default_factory=list)
-    api_uses: list[ApiUse] = field(default_factory=list)
-    syntax_errors: bool = False
-
-
-@dataclass(slots=True)
 class _Collected:
     declarations: list[tuple[Node, Node]] = field(default_factory=list)
     assignments: list[tuple[Node, Node]] = field(default_factory=list)
@@ -174,7 +164,7 @@ class Analyzer(Resolver):
         self.path = path
         self.grammar = grammar
         self.config = config
-        self.result = JsResult(syntax_errors=tree.root_node.has_error)
+        self.result = ParseResult(syntax_errors=tree.root_node.has_error)
         # .d.ts files declare types and never run: an unparsable region there cannot hide executable code
         self.report_error_regions = not path.lower().endswith(".d.ts")
         self._api_seen: set[tuple[str, int]] = set()
@@ -208,7 +198,7 @@ class Analyzer(Resolver):
         return count > self.config.max_findings_per_rule
 
     # -- driver ------------------------------------------------------------------------------------------------
-    def run(self, deadline: float = float("inf")) -> JsResult:
+    def run(self, deadline: float = float("inf")) -> ParseResult:
         """Analyse the tree; raises ParseTimeout when the work passes `deadline` (checked between nodes, so the
         time budget covers the analysis as well as the parse). No `node.parent` walks here: tree-sitter computes a
         parent by descending from the root, which is quadratic on deep (hostile) nesting."""
@@ -661,7 +651,7 @@ def analyze(
     config: CodeConfig,
     deadline: float,
     ranges: Sequence[Range] | None = None,
-) -> JsResult:
+) -> ParseResult:
     """Parse and analyse; raises ParseTimeout when the work exceeds the deadline."""
     tree = parse(grammar, data, deadline, ranges)
     return Analyzer(path, data, tree, grammar, config).run(deadline)

@@ -17,14 +17,14 @@ import ast
 import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code.interface import CodeConfig, RawFinding, names_regex
+from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.model import Level
 
 _MAX_DEPTH = 24  # resolver recursion bound
@@ -52,15 +52,6 @@ class Unparseable(Exception):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
-
-
-@dataclass(slots=True)
-class PyResult:
-    findings: list[RawFinding] = field(default_factory=list)
-    # findings per (rule, level) including those not built once max_findings_per_rule was reached
-    totals: dict[tuple[str, Level | None], int] = field(default_factory=dict)
-    imports: list[ImportRef] = field(default_factory=list)
-    api_uses: list[ApiUse] = field(default_factory=list)
 
 
 def preflight(data: bytes, config: CodeConfig) -> None:
@@ -219,7 +210,7 @@ class Analyzer:
         self.data = data
         self.module = module
         self.config = config
-        self.result = PyResult()
+        self.result = ParseResult()
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self.positions: Mapping[cst.CSTNode, CodeRange] = wrapper.resolve(PositionProvider)
         self.collector = _Collector()
@@ -362,7 +353,7 @@ class Analyzer:
         return None
 
     # -- driver ------------------------------------------------------------------------------------------------
-    def run(self) -> PyResult:
+    def run(self) -> ParseResult:
         for spec, node, kind in self.collector.imports:
             self.result.imports.append(ImportRef(spec, self.path, self.line(node), kind))
             self._record_module(spec, node)
@@ -538,7 +529,7 @@ def _positional(node: cst.Call) -> list[cst.BaseExpression]:
     return [a.value for a in node.args if a.keyword is None and not a.star]
 
 
-def analyze(path: str, data: bytes, config: CodeConfig) -> PyResult:
+def analyze(path: str, data: bytes, config: CodeConfig) -> ParseResult:
     """Raises Unparseable when the file cannot be parsed safely (see module docstring)."""
     preflight(data, config)
     try:

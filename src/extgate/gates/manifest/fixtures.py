@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from extgate.facts import line_for_pointer
 from extgate.gates.manifest.interface import Scope, is_text, package_path
 from extgate.gates.manifest.parse import Parsed, ParseError, escape, parse_json
 from extgate.model import Finding, truncate
@@ -34,12 +35,7 @@ class _Report:
         self.forbidden = _Forbidden.load(scope)
 
     def line(self, pointer: str) -> int | None:
-        while True:
-            if pointer in self.lines:
-                return self.lines[pointer]
-            if not pointer:
-                return None
-            pointer = pointer.rsplit("/", 1)[0]
+        return line_for_pointer(self.lines, pointer)
 
     def __call__(self, rule_id: str, message: str, pointer: str, key: str = "") -> Finding:
         return self.scope.ctx.finding(
