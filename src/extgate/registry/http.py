@@ -75,6 +75,42 @@ def _too_large(url: str, limit: int) -> TransportError:
     return TransportError(url, f"response larger than {limit} bytes")
 
 
+class _Body:
+    """Collects a streamed body under a byte cap (a hostile registry cannot make us buffer without bound)."""
+
+    def __init__(self, url: str, max_bytes: int) -> None:
+        self.url, self.max_bytes, self.size, self.chunks = url, max_bytes, 0, list[bytes]()
+
+    def add(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise _too_large(self.url, self.max_bytes)
+        self.chunks.append(chunk)
+
+    def json(self) -> Any:
+        return _decode(self.url, b"".join(self.chunks))
+
+
+def _retryable_error(url: str, response: httpx.Response) -> TransportError | None:
+    """A TransportError to retry on (429, 5xx); raises for other 4xx; None when the body should be read."""
+    if _retryable(response.status_code):
+        return TransportError(url, f"HTTP {response.status_code}", response.status_code)
+    if response.status_code >= 400:
+        raise TransportError(url, f"HTTP {response.status_code}", response.status_code)
+    return None
+
+
+def _transport_error(url: str, exc: httpx.HTTPError) -> TransportError:
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError(url, "timed out")
+    return TransportError(url, f"{type(exc).__name__}: {exc}")
+
+
+def _gave_up(url: str, last: TransportError | None, retry: RetryPolicy) -> TransportError:
+    assert last is not None
+    return TransportError(url, f"{last.reason} (after {retry.attempts} attempts)", last.status)
+
+
 def request_json(
     client: httpx.Client,
     method: str,
@@ -93,28 +129,18 @@ def request_json(
             with client.stream(method, url, json=body) as response:
                 if response.status_code == 404 and missing_ok:
                     return None
-                if _retryable(response.status_code):
-                    retry_after = response.headers.get("retry-after")
-                    last = TransportError(url, f"HTTP {response.status_code}", response.status_code)
-                elif response.status_code >= 400:
-                    raise TransportError(url, f"HTTP {response.status_code}", response.status_code)
-                else:
-                    chunks: list[bytes] = []
-                    size = 0
+                last = _retryable_error(url, response)
+                if last is None:
+                    collected = _Body(url, max_bytes)
                     for chunk in response.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise _too_large(url, max_bytes)
-                        chunks.append(chunk)
-                    return _decode(url, b"".join(chunks))
-        except httpx.TimeoutException:
-            last = TransportError(url, "timed out")
+                        collected.add(chunk)
+                    return collected.json()
+                retry_after = response.headers.get("retry-after")
         except httpx.HTTPError as exc:
-            last = TransportError(url, f"{type(exc).__name__}: {exc}")
+            last = _transport_error(url, exc)
         if attempt + 1 < retry.attempts:
             time.sleep(retry.delay(attempt, retry_after))
-    assert last is not None
-    raise TransportError(url, f"{last.reason} (after {retry.attempts} attempts)", last.status)
+    raise _gave_up(url, last, retry)
 
 
 async def arequest_json(
@@ -127,7 +153,7 @@ async def arequest_json(
     max_bytes: int = MAX_BODY_BYTES,
     missing_ok: bool = True,
 ) -> Any | None:
-    """Async twin of `request_json` (same contract)."""
+    """Async twin of `request_json` (same contract; the shared steps live in the helpers above)."""
     last: TransportError | None = None
     for attempt in range(retry.attempts):
         retry_after: str | None = None
@@ -135,28 +161,18 @@ async def arequest_json(
             async with client.stream(method, url, json=body) as response:
                 if response.status_code == 404 and missing_ok:
                     return None
-                if _retryable(response.status_code):
-                    retry_after = response.headers.get("retry-after")
-                    last = TransportError(url, f"HTTP {response.status_code}", response.status_code)
-                elif response.status_code >= 400:
-                    raise TransportError(url, f"HTTP {response.status_code}", response.status_code)
-                else:
-                    chunks: list[bytes] = []
-                    size = 0
+                last = _retryable_error(url, response)
+                if last is None:
+                    collected = _Body(url, max_bytes)
                     async for chunk in response.aiter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise _too_large(url, max_bytes)
-                        chunks.append(chunk)
-                    return _decode(url, b"".join(chunks))
-        except httpx.TimeoutException:
-            last = TransportError(url, "timed out")
+                        collected.add(chunk)
+                    return collected.json()
+                retry_after = response.headers.get("retry-after")
         except httpx.HTTPError as exc:
-            last = TransportError(url, f"{type(exc).__name__}: {exc}")
+            last = _transport_error(url, exc)
         if attempt + 1 < retry.attempts:
             await asyncio.sleep(retry.delay(attempt, retry_after))
-    assert last is not None
-    raise TransportError(url, f"{last.reason} (after {retry.attempts} attempts)", last.status)
+    raise _gave_up(url, last, retry)
 
 
 @functools.cache
