@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -14,18 +12,13 @@ import pytest
 from extgate import __version__
 from extgate.cli import main
 from extgate.provenance import SCHEMA
+from support.archives import npm_tgz
 
 PUBLISHED = "2026-05-20T12:00:00Z"
 
 
 def tgz(path: Path, files: dict[str, str]) -> Path:
-    with tarfile.open(path, "w:gz") as archive:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            info.mtime = 1_700_000_000
-            archive.addfile(info, io.BytesIO(data))
+    path.write_bytes(npm_tgz(files))
     return path
 
 

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 
 import pytest
 
 from extgate import Options, check
-
-
-def tgz(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+from support.archives import npm_tgz
 
 
 def permission_findings(code: str, declared: list[str], name: str = "index.js") -> set[tuple[str, str]]:
     manifest = {"name": "perm-demo", "version": "1.0.0", "main": name, "permissions": declared}
-    verdict = check(tgz({"package.json": json.dumps(manifest), name: code}), options=Options(offline=True))
+    verdict = check(npm_tgz({"package.json": json.dumps(manifest), name: code}), options=Options(offline=True))
     return {(f.level.value, f.message) for f in verdict.findings if f.rule_id == "manifest/permissions"}
 
 

@@ -6,13 +6,12 @@ closed, but a crafted file should get its own clear finding).
 
 from __future__ import annotations
 
-import io
 import random
-import tarfile
 
 import pytest
 
 from extgate import Options, check
+from support.archives import npm_tgz
 
 SEEDS = [
     b"const x = require('child_process'); x.exec(`ls ${a}`); eval(b); new Function('a', c)(1);",
@@ -56,21 +55,11 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(out)
 
 
-def tgz(files: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-        for name, data in files.items():
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 @pytest.mark.parametrize("seed", range(40))
 def test_mutated_packages_never_crash_a_gate(seed: int, tmp_path: object) -> None:
     rng = random.Random(seed)
     files = {rng.choice(NAMES): mutate(rng, rng.choice(SEEDS)) for _ in range(rng.randint(1, 5))}
     options = Options(offline=True, network=False, osv_db=str(tmp_path), use_cache=False)
-    verdict = check(tgz(files), options=options)
+    verdict = check(npm_tgz(files), options=options)
     crashes = [f.message for f in verdict.findings if f.rule_id == "engine/internal-error"]
     assert not crashes, (sorted(files), crashes)

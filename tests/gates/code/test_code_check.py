@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 
 import pytest
 
 import extgate
 from extgate.model import Level, Status, Verdict
+from support.archives import npm_tgz
 
 PACKAGE = {
     "package.json": json.dumps({"name": "demo-ext", "version": "1.0.0", "main": "dist/index.js"}),
@@ -21,18 +20,6 @@ PACKAGE = {
     ),
     "dist/vendor.min.js": 'var g=Function("return this")();' + "var a=1;" * 400 + "\n",
 }
-
-
-def _tarball(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
 
 
 def _check(source: bytes, **options: object) -> Verdict:
@@ -47,7 +34,7 @@ def _code(verdict: Verdict) -> list[tuple[str, str | None, int | None, Level]]:
 
 
 def test_tarball_findings_and_verdict() -> None:
-    verdict = _check(_tarball(PACKAGE))
+    verdict = _check(npm_tgz(PACKAGE))
     assert _code(verdict) == [
         ("code/subprocess", "dist/index.js", 2, Level.WARNING),
         ("code/dynamic-eval", "dist/index.js", 4, Level.ERROR),
@@ -61,19 +48,19 @@ def test_tarball_findings_and_verdict() -> None:
 
 
 def test_fingerprints_are_stable_across_runs() -> None:
-    first = _check(_tarball(PACKAGE))
-    again = _check(_tarball(PACKAGE))
+    first = _check(npm_tgz(PACKAGE))
+    again = _check(npm_tgz(PACKAGE))
     assert [f.fingerprint for f in first.findings] == [f.fingerprint for f in again.findings]
 
 
 def test_warning_only_package_needs_acknowledgement() -> None:
     files = dict(PACKAGE)
     files["dist/index.js"] = 'import { spawn } from "node:child_process";\nspawn("ls");\n'
-    verdict = _check(_tarball(files))
+    verdict = _check(npm_tgz(files))
     assert [f for f in _code(verdict) if f[3] is not Level.NOTE] == [
         ("code/subprocess", "dist/index.js", 2, Level.WARNING)
     ]
     assert verdict.status is Status.NEEDS_ACKNOWLEDGEMENT
-    acknowledged = _check(_tarball(files), acknowledge_all=True)
+    acknowledged = _check(npm_tgz(files), acknowledge_all=True)
     assert acknowledged.status is Status.PASSED
     assert all(f.acknowledged for f in acknowledged.findings if f.level is Level.WARNING)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 
 import pytest
 
 import extgate
 from extgate.model import Level, Status, Verdict
+from support.archives import npm_tgz
 
 TOKEN = "ghp_" + "R8tLw2ZkQ9mVx4NcB7yH1pJ5sD3fG6aK0eUo"
 FILES = {
@@ -50,15 +49,7 @@ def test_check_a_directory(tmp_path: Path) -> None:
 
 
 def test_check_a_tarball() -> None:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name, text in FILES.items():
-            data = text.encode()
-            info = tarfile.TarInfo(f"package/{name}")
-            info.size = len(data)
-            info.mode = 0o644
-            tar.addfile(info, io.BytesIO(data))
-    first = _check(buffer.getvalue())
+    first = _check(npm_tgz(FILES))
     _assert_content_findings(first)
-    again = _check(buffer.getvalue())
+    again = _check(npm_tgz(FILES))
     assert [f.fingerprint for f in again.findings] == [f.fingerprint for f in first.findings]
