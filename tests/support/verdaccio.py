@@ -58,16 +58,16 @@ auth:
   htpasswd:
     file: {root}/htpasswd
     max_users: 100
-uplinks: {{}}
+uplinks: {uplinks}
 packages:
   '@*/*':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
   '**':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
 max_body_size: 200mb
 server:
   keepAliveTimeout: 60
@@ -78,14 +78,21 @@ log: {{type: file, path: {root}/verdaccio.log, level: warn}}
 class Verdaccio:
     """A running server. `url` has no trailing slash; `npmrc` holds the token for the test user."""
 
-    def __init__(self, root: Path, binary: str, npm: str) -> None:
+    def __init__(self, root: Path, binary: str, npm: str, uplink: str | None = None) -> None:
         self.root = root
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._npm = npm
         (root / "storage").mkdir(parents=True, exist_ok=True)
         config = root / "config.yaml"
-        config.write_text(_CONFIG.format(root=root))
+        uplinks, proxy = "{}", ""
+        if uplink:  # benchmarks only: tests never reach beyond 127.0.0.1
+            uplinks = "{upstream: {url: '" + uplink + "', timeout: 60s, max_fails: 5}}"
+            proxy = "\n    proxy: upstream"
+        config.write_text(_CONFIG.format(root=root, uplinks=uplinks, proxy=proxy))
+        env = dict(os.environ)
+        if env.get("SSL_CERT_FILE") and not env.get("NODE_EXTRA_CA_CERTS"):
+            env["NODE_EXTRA_CA_CERTS"] = env["SSL_CERT_FILE"]  # a TLS-inspecting proxy's CA, for the uplink
         self._log = open(root / "stdout.log", "wb")  # noqa: SIM115 -- lives as long as the server
         self._process = subprocess.Popen(
             [binary, "--config", str(config), "--listen", f"127.0.0.1:{self.port}"],
@@ -93,6 +100,7 @@ class Verdaccio:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=root,
+            env=env,
         )
         self.npmrc = root / ".npmrc"
         self.token = ""
@@ -201,7 +209,7 @@ class Verdaccio:
         return data
 
 
-def start_verdaccio(root: Path) -> Verdaccio:
+def start_verdaccio(root: Path, uplink: str | None = None) -> Verdaccio:
     """Start, wait until it answers, log in. Raises VerdaccioUnavailable (with the reason) when it cannot."""
     binary = verdaccio_binary()
     npm = shutil.which("npm")
@@ -209,7 +217,7 @@ def start_verdaccio(root: Path) -> Verdaccio:
         raise VerdaccioUnavailable(SKIP_REASON)
     if npm is None:
         raise VerdaccioUnavailable("npm not on PATH: registry tests SKIPPED")
-    server = Verdaccio(root, binary, npm)
+    server = Verdaccio(root, binary, npm, uplink)
     try:
         server.wait_ready()
         server.login()
