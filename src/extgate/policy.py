@@ -93,7 +93,22 @@ class Policy:
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
+    def coerce(cls, value: Policy | Mapping[str, Any] | None) -> Policy:
+        """What `check(source, policy)` accepts: a Policy, None (defaults) or a mapping shaped like the TOML file
+        (`{"rules": {"code/eval": {"level": "warning"}}}`, read with `from_mapping`)."""
+        if value is None:
+            return cls()
+        if isinstance(value, Policy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value, "<mapping>")
+        raise TypeError(f"policy must be a Policy, a mapping or None, not {type(value).__name__}")
+
+    @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: str = "") -> Policy:
+        """A policy from a mapping shaped like the TOML file: `rules` (id -> {enabled, level}), `acknowledge`
+        (a list of {fingerprint, reason, rule}) and any gate's settings table (`archive`, `trust`...).
+        Raises PolicyError for a malformed entry."""
         rules: dict[str, RuleSetting] = {}
         for rule_id, raw in (doc.get("rules") or {}).items():
             if not isinstance(raw, Mapping):
