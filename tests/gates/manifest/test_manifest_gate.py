@@ -126,7 +126,7 @@ def test_every_emitted_rule_is_documented() -> None:
 
 
 @pytest.mark.parametrize(
-    ("profile", "level"), [("npm", Level.WARNING), ("swamp", Level.ERROR), ("cinatra", Level.WARNING)]
+    ("profile", "level"), [("npm", Level.ERROR), ("swamp", Level.ERROR), ("cinatra", Level.ERROR)]
 )
 def test_install_script_level_follows_the_profile(profile: str, level: Level) -> None:
     files = pkg({"name": "x", "version": "1.0.0", "scripts": {"postinstall": "node evil.js"}})
