@@ -28,8 +28,9 @@ def wait_healthy(url: str, seconds: float = 90.0, process: subprocess.Popen[byte
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"extgate serve exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
+            health = httpx.get(f"{url}/healthz", timeout=2)
+            if health.status_code == 200 and health.json()["ready"] == health.json()["workers"]:
+                return  # every worker has imported extgate: no test waits on a cold one
         except httpx.HTTPError:
             pass
         time.sleep(0.2)

@@ -2,7 +2,8 @@
 
     POST /v1/check          body: the archive          -> 200 JSON verdict (status inside), 422 not an archive
     POST /v1/check-publish  body: npm's PUT /:package  -> the same, metadata compared with the tarball
-         query: profile, publisher (repeatable), acknowledge (fingerprint, repeatable), format=json|sarif
+         query: profile, publisher (repeatable), acknowledge (fingerprint, repeatable), format=json|sarif,
+                timeout (seconds, at most --timeout)
     GET  /healthz  /v1/rules  /metrics
 
 401 bad or missing bearer token; 413 body over --max-body (never read past the limit); 429 + Retry-After past
@@ -110,6 +111,7 @@ def create_app(config: ServeConfig, *, pool: WorkerPool | None = None) -> Starle
                 "version": __version__,
                 "workers": pool.size if pool else 0,
                 "busy": pool.busy if pool else 0,
+                "ready": pool.ready if pool else 0,
                 "in_flight": state.in_flight,
             }
         )
@@ -150,7 +152,7 @@ def create_app(config: ServeConfig, *, pool: WorkerPool | None = None) -> Starle
 async def _check(state: _State, request: Request, outcome: _Outcome, *, publish: bool) -> Response:
     config = state.config
     _authorize(request, config.token)
-    options, policy, fmt = _parse_query(request, config)
+    options, policy, fmt, timeout = _parse_query(request, config)
     if state.in_flight >= config.max_concurrency:
         raise _Refused(
             429,
@@ -161,7 +163,7 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
     try:
         body = await _read_body(request, config.max_body)
         outcome.digest = hashlib.sha256(body).hexdigest()
-        verdict = await _run(state, body, policy, options, publish=publish)
+        verdict = await _run(state, body, policy, options, timeout, publish=publish)
     finally:
         state.in_flight -= 1
     outcome.verdict = verdict.status.value
@@ -172,17 +174,15 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
     return Response(render_json(verdict), code, headers=headers, media_type="application/json")
 
 
-async def _run(state: _State, body: bytes, policy: Any, options: Any, *, publish: bool) -> Verdict:
+async def _run(state: _State, body: bytes, policy: Any, options: Any, timeout: float, *, publish: bool) -> Verdict:
     config = state.config
     assert state.pool is not None, "the app's lifespan starts the pool"
     stage = "check-publish" if publish else "check"
     try:
         if publish:
-            result = await state.pool.run(
-                config.publish_job, body, policy, options, config.max_body, timeout=config.timeout
-            )
+            result = await state.pool.run(config.publish_job, body, policy, options, config.max_body, timeout=timeout)
         else:
-            result = await state.pool.run(config.archive_job, body, policy, options, timeout=config.timeout)
+            result = await state.pool.run(config.archive_job, body, policy, options, timeout=timeout)
     except TaskTimeout as exc:
         return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy)
     except WorkerCrashed as exc:
@@ -202,11 +202,20 @@ def _authorize(request: Request, token: str | None) -> None:
         raise _Refused(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="extgate"'})
 
 
-def _parse_query(request: Request, config: ServeConfig) -> tuple[Any, Any, str]:
+def _parse_query(request: Request, config: ServeConfig) -> tuple[Any, Any, str, float]:
     query = request.query_params
     fmt = query.get("format", "json")
     if fmt not in ("json", "sarif"):
         raise _Refused(400, f"format must be json or sarif, not {fmt[:20]!r}")
+    # a client may ask for a shorter deadline (to answer before its own caller gives up), never a longer one
+    timeout = config.timeout
+    if "timeout" in query:
+        try:
+            timeout = min(config.timeout, float(query["timeout"]))
+        except ValueError:
+            timeout = -1.0
+        if not timeout > 0:
+            raise _Refused(400, "timeout must be a positive number of seconds")
     profile = query.get("profile") or None
     if profile is not None and profile not in PROFILE_NAMES:
         raise _Refused(400, f"profile must be one of {', '.join(PROFILE_NAMES)}")
@@ -218,7 +227,7 @@ def _parse_query(request: Request, config: ServeConfig) -> tuple[Any, Any, str]:
             policy = policy.with_acknowledgement(
                 Acknowledgement(fingerprint[:100], "acknowledged by the registry (extgate serve ?acknowledge=)")
             )
-    return options, policy, fmt
+    return options, policy, fmt, timeout
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

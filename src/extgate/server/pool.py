@@ -15,6 +15,7 @@ crash or a timeout costs exactly that task: the worker is killed and replaced, t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import resource
@@ -34,6 +35,10 @@ class TaskTimeout(Exception):
     """The task overran its deadline; its worker was killed and replaced."""
 
 
+class _NotReady(TaskTimeout):
+    """A fresh worker was still importing when the deadline passed (it is healthy: keep it)."""
+
+
 class WorkerCrashed(Exception):
     """The worker died or raised while running the task (message says how); it was replaced."""
 
@@ -45,6 +50,7 @@ def _worker_main(conn: Connection, memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import extgate.engine  # noqa: F401  -- warm the imports once, not on the first request
 
+    conn.send(("ready", os.getpid()))
     while True:
         try:
             fn, args = conn.recv()
@@ -70,11 +76,31 @@ class _Worker:
         self.process: BaseProcess = _CONTEXT.Process(target=_worker_main, args=(child, memory_mb), daemon=True)
         self.process.start()
         child.close()
+        self.ready = False
 
-    def call(self, fn: Callable[..., Any], args: tuple[Any, ...], remaining: float, timeout: float) -> Any:
-        """Blocking: send the task, wait at most `remaining` seconds for its reply."""
+    def wait_ready(self, seconds: float) -> None:
+        """A fresh worker first imports extgate, then says so; no task is sent before."""
+        if self.ready:
+            return
+        if not self.conn.poll(seconds):
+            raise _NotReady(f"the worker was not ready within {seconds:.3g} s")
+        self.conn.recv()
+        self.ready = True
+
+    def poll_ready(self) -> bool:
+        """Non-blocking: has the worker finished importing? (only for idle workers, under the pool's lock)"""
+        with contextlib.suppress(EOFError, OSError):
+            if not self.ready and self.conn.poll(0):
+                self.conn.recv()
+                self.ready = True
+        return self.ready
+
+    def call(self, fn: Callable[..., Any], args: tuple[Any, ...], deadline: float, timeout: float) -> Any:
+        """Blocking: send the task, wait until `deadline` (monotonic) for its reply."""
         try:
+            self.wait_ready(max(0.0, deadline - time.monotonic()))
             self.conn.send((fn, args))
+            remaining = max(0.0, deadline - time.monotonic())
             if not self.conn.poll(remaining):
                 raise TaskTimeout(f"the check did not finish within {timeout:g} s")
             status, value = self.conn.recv()
@@ -118,52 +144,66 @@ class WorkerPool:
         return await loop.run_in_executor(self._threads, self._run, fn, args, time.monotonic() + timeout, timeout)
 
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], deadline: float, timeout: float) -> Any:
-        if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-            raise TaskTimeout(f"no worker was free within {timeout:g} s")
-        try:
+        while True:
+            if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                raise TaskTimeout(f"no worker was free within {timeout:g} s")
             worker = self._checkout()
-            try:
-                result = worker.call(fn, args, max(0.0, deadline - time.monotonic()), timeout)
-            except TaskTimeout:
-                self._replace(worker)
-                raise
-            except WorkerCrashed:
-                # a task that raised leaves a healthy worker; a dead one (memory limit, segfault) is replaced
-                if worker.alive:
-                    self._checkin(worker)
-                else:
-                    self._replace(worker)
-                raise
-            self._checkin(worker)
-            return result
-        finally:
-            self._slots.release()
+            if worker.alive:
+                break
+            self._replace_later(worker)  # died while idle: not this request's fault, take the next one
+        try:
+            result = worker.call(fn, args, deadline, timeout)
+        except _NotReady:
+            self._give_back(worker)
+            raise
+        except WorkerCrashed:
+            # a task that raised leaves a healthy worker; a dead one (memory limit, segfault) is replaced
+            if worker.alive:
+                self._give_back(worker)
+            else:
+                self._replace_later(worker)
+            raise
+        except BaseException:  # timed out (or anything else): this worker's state is unknown, so it goes
+            self._replace_later(worker)
+            raise
+        self._give_back(worker)
+        return result
 
     def _checkout(self) -> _Worker:
         with self._lock:
             if self._closed:
+                self._slots.release()
                 raise WorkerCrashed("the worker pool is shut down")
-            worker = self._idle.pop()
-        if not worker.alive:  # died while idle
-            worker.kill()
-            with self._lock:
-                self.replaced += 1
-            worker = _Worker(self.memory_mb)
-        return worker
+            return self._idle.pop()
 
-    def _checkin(self, worker: _Worker) -> None:
+    def _give_back(self, worker: _Worker) -> None:
         with self._lock:
             if self._closed:
                 worker.kill()
             else:
                 self._idle.append(worker)
+        self._slots.release()
 
-    def _replace(self, worker: _Worker) -> None:
-        worker.kill()
-        fresh = _Worker(self.memory_mb)
+    def _replace_later(self, worker: _Worker) -> None:
+        """Kill `worker` and start a fresh one in the background; its slot frees only once the fresh one is ready,
+        so a timed-out request answers at once and the next one never waits on a cold worker's imports."""
+
+        def respawn() -> None:
+            worker.kill()
+            fresh = _Worker(self.memory_mb)
+            with contextlib.suppress(TaskTimeout, EOFError, OSError):
+                fresh.wait_ready(120)
+            with self._lock:
+                self.replaced += 1
+            self._give_back(fresh)
+
+        threading.Thread(target=respawn, name="extgate-respawn", daemon=True).start()
+
+    @property
+    def ready(self) -> int:
+        """Idle workers that have finished importing (health checks wait for all of them after a start)."""
         with self._lock:
-            self.replaced += 1
-        self._checkin(fresh)
+            return sum(worker.poll_ready() for worker in self._idle)
 
     @property
     def busy(self) -> int:
