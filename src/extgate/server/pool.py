@@ -193,10 +193,10 @@ class WorkerPool:
             fresh = _Worker(self.memory_mb)
             with contextlib.suppress(TaskTimeout, EOFError, OSError):
                 fresh.wait_ready(120)
-            with self._lock:
-                self.replaced += 1
             self._give_back(fresh)
 
+        with self._lock:
+            self.replaced += 1
         threading.Thread(target=respawn, name="extgate-respawn", daemon=True).start()
 
     @property
