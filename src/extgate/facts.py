@@ -60,15 +60,40 @@ class ApiUse:
 
 
 @dataclass(frozen=True, slots=True)
+class Behaviour:
+    """A behaviour the code shows (gates/code/behaviour.py): rule id, the kind of behaviour ('home-write',
+    'credential-read', 'timezone-targeting', ...) and where. Compared across releases by the drift gate."""
+
+    rule_id: str
+    kind: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFile:
+    """Per-file flags of the code gate, for the drift gate: was the file obfuscated or minified?"""
+
+    path: str
+    language: str
+    obfuscated: bool = False
+    minified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CodeFacts:
     """imports   every module specifier the code loads (verbatim: 'npm:zod@4', 'jsr:@std/path', './util.js')
     api_uses     capability-bearing APIs used (names: rules/code.yaml `data.api_names`)
     stats        debug counters of the code gate: files, parsed, skipped:<reason> (e.g. skipped:no-prefilter-hit)
+    files        per-file flags (obfuscated, minified) of every code file analysed
+    behaviours   behaviour-rule hits (home-folder writes, credential reads, targeting, delayed payloads)
     """
 
     imports: tuple[ImportRef, ...] = ()
     api_uses: tuple[ApiUse, ...] = ()
     stats: Mapping[str, int] = field(default_factory=lambda: FrozenMap({}))
+    files: tuple[CodeFile, ...] = ()
+    behaviours: tuple[Behaviour, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +104,31 @@ class Facts:
     code: CodeFacts | None = None
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
+    baseline: Baseline | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the drift gate compared against (the verdict's `baseline` block).
+
+    status     'compared', 'unavailable' (could not be read or fetched: a finding says why), 'none' (the
+               registry has no earlier version: a first release)
+    source     the path given, or the tarball URL fetched for `--baseline auto`
+    name, version   of the baseline's manifest ('' when unknown)
+    sha256, integrity  of the baseline archive ('' for a directory)
+    files      files in the baseline
+    changes    drift findings produced
+    added, removed, modified  file counts by path between the two publish sets
+    """
+
+    status: str
+    source: str = ""
+    name: str = ""
+    version: str = ""
+    sha256: str = ""
+    integrity: str = ""
+    files: int = 0
+    changes: int = 0
+    added: int = 0
+    removed: int = 0
+    modified: int = 0

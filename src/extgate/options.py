@@ -28,6 +28,8 @@ class Options:
     now            fixed clock (tests, reproducible runs); None = current UTC time
     acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
     timeout        seconds for each network request
+    ca_bundle      PEM CA file or folder trusted INSTEAD of the system store (corporate proxies); None = system
+                   trust store + SSL_CERT_FILE/SSL_CERT_DIR (extgate.registry.tls)
     """
 
     profile: str | None = None
@@ -46,3 +48,4 @@ class Options:
     now: datetime | None = None
     acknowledge_all: bool = False
     timeout: float = 10.0
+    ca_bundle: str | None = None
