@@ -2,7 +2,10 @@
 
 from extgate import check, Policy
 verdict = check("my-ext-1.0.0.tgz", Policy())
-verdict.status, verdict.blocked, verdict.findings, verdict.to_json(), verdict.to_sarif()
+verdict.status, verdict.blocked, verdict.findings, verdict.to_dict()
+
+from extgate.formatters import to_json, to_sarif   # rendering lives in the formatters, not the model
+to_json(verdict), to_sarif(verdict)
 """
 
 from __future__ import annotations

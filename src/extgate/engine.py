@@ -28,10 +28,9 @@ from extgate.intake import Source, open_source
 from extgate.model import Finding, Package, Score, Verdict, status_for
 from extgate.options import Options
 from extgate.policy import Policy
-from extgate.profiles import detect_profile, get_profile
 from extgate.rules.registry import load_registry
 from extgate.scoring import score as compute_score
-from extgate.stages import describe, effective_policy, finalize, intake_limits, internal_error, target_of
+from extgate.stages import describe, finalize, intake_limits, internal_error, profile_and_policy, target_of
 
 # archive integrity -> file safety -> code safety (parsers, then content/secrets) -> manifest/policy -> trust
 GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate())
@@ -57,9 +56,9 @@ def check(
         findings.append(internal_error("intake", exc))
 
     # 2. profile and the policy that applies (caller's, author's directory policy, in-archive tightening)
-    profile = get_profile(options.profile or detect_profile(package), rules)
-    policy, policy_notes = effective_policy(policy, package, rules)
+    profile, policy, policy_notes, problems = profile_and_policy(package, policy, options, rules)
     notes += policy_notes
+    findings += problems
 
     # 3. gates in order; each sees what earlier gates learned
     facts = Facts()

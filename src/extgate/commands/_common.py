@@ -58,6 +58,8 @@ def ca_bundle_from_args(args: argparse.Namespace) -> str | None:
 
 
 def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
+    if args.osv_db and not Path(args.osv_db).exists():  # a typo is the caller's mistake, not the package's
+        raise UsageError(f"--osv-db: no such file or directory: {args.osv_db}")
     publishers = tuple(p if p.startswith("@") else f"@{p}" for p in args.publisher)
     return Options(
         profile=args.profile,
