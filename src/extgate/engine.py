@@ -14,6 +14,7 @@ from extgate.facts import Facts
 from extgate.gates.archive import ArchiveGate
 from extgate.gates.code import CodeGate
 from extgate.gates.content import ContentGate
+from extgate.gates.drift import DriftGate
 from extgate.gates.interface import Gate, GateContext
 from extgate.gates.manifest import ManifestGate
 from extgate.gates.safety import SafetyGate
@@ -28,7 +29,10 @@ from extgate.scoring import score as compute_score
 from extgate.stages import describe, effective_policy, finalize, intake_limits, internal_error, target_of
 
 # archive integrity -> file safety -> code safety (parsers, then content/secrets) -> manifest/policy -> trust
-GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate())
+# -> drift (what changed since the baseline; a no-op without --baseline)
+GATES: tuple[Gate, ...] = (
+    ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate(), DriftGate()
+)  # fmt: skip
 
 
 def check(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
@@ -85,6 +89,7 @@ def check(source: Source, policy: Policy | None = None, *, options: Options | No
         dependencies=facts.dependencies,
         notes=tuple(notes) + facts.notes,
         manifest={k: manifest[k] for k in ("name", "version") if isinstance(manifest.get(k), str)},
+        baseline=facts.baseline,
     )
 
 

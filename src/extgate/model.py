@@ -334,6 +334,33 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the drift gate compared against (the verdict's `baseline` block).
+
+    status     'compared', 'unavailable' (could not be read or fetched: a finding says why), 'none' (the
+               registry has no earlier version: a first release)
+    source     the path given, or the tarball URL fetched for `--baseline auto`
+    name, version   of the baseline's manifest ('' when unknown)
+    sha256, integrity  of the baseline archive ('' for a directory)
+    files      files in the baseline
+    changes    drift findings produced
+    added, removed, modified  file counts by path between the two publish sets
+    """
+
+    status: str
+    source: str = ""
+    name: str = ""
+    version: str = ""
+    sha256: str = ""
+    integrity: str = ""
+    files: int = 0
+    changes: int = 0
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The result of one check. Frozen and picklable; formatters turn it into JSON, SARIF, text and markdown."""
 
@@ -347,6 +374,7 @@ class Verdict:
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
     manifest: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
+    baseline: Baseline | None = None  # set when the check compared against an earlier release (--baseline)
 
     @property
     def blocked(self) -> bool:

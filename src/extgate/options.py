@@ -28,6 +28,8 @@ class Options:
     now            fixed clock (tests, reproducible runs); None = current UTC time
     acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
     timeout        seconds for each network request
+    baseline       the previous release to compare with (drift gate): an archive or directory path, or 'auto' for
+                   the previous published version on `registry`; None = no drift comparison
     """
 
     profile: str | None = None
@@ -46,3 +48,4 @@ class Options:
     now: datetime | None = None
     acknowledge_all: bool = False
     timeout: float = 10.0
+    baseline: str | None = None

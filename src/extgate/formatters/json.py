@@ -6,9 +6,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from extgate.model import Dependency, Finding, Score, Verdict
+from extgate.model import Baseline, Dependency, Finding, Score, Verdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: the `baseline` block (drift gate)
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -65,6 +65,10 @@ def score_to_dict(score: Score | None) -> dict[str, Any] | None:
     return data
 
 
+def baseline_to_dict(baseline: Baseline | None) -> dict[str, Any] | None:
+    return asdict(baseline) if baseline is not None else None
+
+
 def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
     counts = {"error": 0, "warning": 0, "note": 0, "acknowledged": 0}
     for f in verdict.findings:
@@ -90,6 +94,7 @@ def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
         "score": score_to_dict(verdict.score),
         "dependencies": [dependency_to_dict(d) for d in verdict.dependencies],
         "notes": list(verdict.notes),
+        "baseline": baseline_to_dict(verdict.baseline),
         "duration_ms": verdict.duration_ms,
     }
 
