@@ -9,10 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gates" / "code"))
 
-from code_support import config, facts, findings  # noqa: E402
+from code_support import config, facts, findings
 
-from extgate.gates.code.prefilter import compiled  # noqa: E402
-from extgate.model import Level  # noqa: E402
+from extgate.gates.code.prefilter import compiled
+from extgate.model import Level
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "detect" / "behaviour"
 BEHAVIOUR = ("code/home-write", "code/credential-read", "code/environment-targeting", "code/delayed-execution")
@@ -61,7 +61,7 @@ def test_aliases_and_destructuring_are_followed() -> None:
         "const h = o.homedir; const dir = h();\n"
         "function f() { put(dir + '/.bashrc', 'x'); }\n"
     )
-    ((rule, level, line),) = [(r, lv, ln) for r, lv, ln in _all(src) if r == "code/home-write"]
+    ((_rule, level, line),) = [(r, lv, ln) for r, lv, ln in _all(src) if r == "code/home-write"]
     assert (level, line) == (Level.ERROR, 3)  # a shell start-up file: persistence
 
 
