@@ -181,6 +181,19 @@ def _files(new: Snapshot, old: Snapshot, config: DriftConfig) -> list[Change]:
                     + f" in {_label(old)}: code nobody can review arrived with this release.",
                 )
             )
+        elif info.long_line and info.code and (info.padded or not info.minified) and not _had_long(before):
+            found.append(
+                _file_change(
+                    "drift/long-lines",
+                    info,
+                    before,
+                    f"{path}:{info.long_line} has a line of {info.max_line:,} characters"
+                    + (" with code hidden behind a run of blanks" if info.padded else "")
+                    + (f" (the longest was {before.max_line:,} in {_label(old)})" if before else " in a new file")
+                    + ": payloads are appended as one long line past the edge of the reviewer's screen.",
+                    line=info.long_line,
+                )
+            )
         elif info.minified and before is not None and not before.minified and not before.obfuscated:
             found.append(
                 _file_change(
@@ -189,24 +202,6 @@ def _files(new: Snapshot, old: Snapshot, config: DriftConfig) -> list[Change]:
                     before,
                     f"{path} was readable in {_label(old)} and is minified now: a hijacked release hides its edit "
                     "this way. Ship the source (or its source map) next to it.",
-                )
-            )
-        elif (
-            info.long_line
-            and info.code
-            and not info.minified
-            and not info.obfuscated
-            and (before is None or not before.long_line)
-        ):
-            found.append(
-                _file_change(
-                    "drift/long-lines",
-                    info,
-                    before,
-                    f"{path}:{info.long_line} has a line of {info.max_line:,} characters"
-                    + (f" (the longest was {before.max_line:,} in {_label(old)})" if before else " in a new file")
-                    + ": payloads are appended as one long line past the edge of the reviewer's screen.",
-                    line=info.long_line,
                 )
             )
         if info.binary and (before is None or not before.binary):
@@ -221,6 +216,10 @@ def _files(new: Snapshot, old: Snapshot, config: DriftConfig) -> list[Change]:
                 )
             )
     return found
+
+
+def _had_long(before: FileInfo | None) -> bool:
+    return before is not None and bool(before.long_line)
 
 
 def _file_change(

@@ -34,6 +34,7 @@ class FileInfo:
     code: bool = False
     max_line: int = 0
     long_line: int = 0  # 1-based number of the first line over the long-line threshold, 0 when none
+    padded: bool = False  # that line hides text behind a long run of blanks (past the edge of the screen)
     binary: str = ""
     obfuscated: bool = False
     minified: bool = False

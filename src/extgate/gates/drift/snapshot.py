@@ -20,6 +20,7 @@ _MEDIA_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".
                    ".pdf", ".mp3", ".mp4", ".webm", ".avif", ".bmp")  # fmt: skip
 _DEPENDENCY_FIELDS = ("dependencies", "optionalDependencies", "peerDependencies")
 _ENTRY_FIELDS = ("main", "module", "browser", "types")
+_BLANKS = re.compile(rb"[ \t]{100,}\S")
 _MAX_EXPORT_LEAVES = 500
 _MAX_HOSTS_PER_FILE = 200
 _NETWORK_CATEGORY = "network"
@@ -118,7 +119,7 @@ def _files(package: Package, facts: Facts, config: DriftConfig) -> dict[str, Fil
     for entry in package.files:
         data = entry.data or b""
         code = entry.suffix in LANGUAGE_FOR_SUFFIX
-        max_line, long_line = 0, 0
+        max_line, long_line, padded = 0, 0, False
         if code and data:
             start = 0
             number = 0
@@ -131,6 +132,7 @@ def _files(package: Package, facts: Facts, config: DriftConfig) -> dict[str, Fil
                     max_line = length
                 if not long_line and length >= config.long_line:
                     long_line = number
+                    padded = _BLANKS.search(data, start, end) is not None
                 start = end + 1
         flag = flags.get(entry.path)
         found[entry.path] = FileInfo(
@@ -140,6 +142,7 @@ def _files(package: Package, facts: Facts, config: DriftConfig) -> dict[str, Fil
             code=code,
             max_line=max_line,
             long_line=long_line,
+            padded=padded,
             binary=_binary(entry.path, data) if data else "",
             obfuscated=bool(flag and flag.obfuscated),
             minified=bool(flag and flag.minified),
