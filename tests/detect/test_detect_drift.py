@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from extgate.engine import check
+from extgate.formatters import to_json
 from extgate.gates.drift import build_drift_config
 from extgate.gates.drift.compare import compare, damerau_levenshtein, typo_target
 from extgate.gates.drift.interface import FileInfo, Snapshot, Where
@@ -82,7 +83,7 @@ def test_a_takeover_release_is_reported_change_by_change(tmp_path: Path, old: Pa
     assert typo.properties["typo_of"] == "lodash"
     assert verdict.baseline is not None and verdict.baseline.status == "compared"
     assert (verdict.baseline.name, verdict.baseline.version, verdict.baseline.added) == ("nice-lib", "1.2.3", 1)
-    data = json.loads(verdict.to_json())
+    data = json.loads(to_json(verdict))
     schema = json.loads(resources.files("extgate").joinpath("schemas/verdict.schema.json").read_text())
     jsonschema.validate(data, schema)
     assert data["schema_version"] == "1.1" and data["baseline"]["changes"] == 6
@@ -178,7 +179,7 @@ def test_an_unusable_baseline_blocks(tmp_path: Path, kind: str) -> None:
 def test_without_baseline_there_is_no_block(tmp_path: Path) -> None:
     new = release(tmp_path, "new.tgz", {"package.json": manifest("1.2.4"), "index.js": INDEX})
     verdict = check(new, options=Options(**OFFLINE))
-    assert verdict.baseline is None and json.loads(verdict.to_json())["baseline"] is None
+    assert verdict.baseline is None and json.loads(to_json(verdict))["baseline"] is None
 
 
 # -- pure comparison --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from extgate.commands import UsageError
 from extgate.commands._common import add_scan_arguments, options_from_args, policy_from_args, source_from_args
 from extgate.engine import check
 from extgate.formatters import FORMATS, renderer
-from extgate.formatters.text import render_finding
+from extgate.formatters.text import render_finding, summary_line
 from extgate.model import Level, Status, Verdict, status_for
 from extgate.policy import Acknowledgement, dump_acknowledgements
 
@@ -56,12 +56,16 @@ def run(args: argparse.Namespace) -> int:
     interactive = not args.no_input and sys.stdin.isatty() and sys.stderr.isatty()
     if verdict.status is Status.NEEDS_ACKNOWLEDGEMENT and interactive and policy_file is not None:
         verdict = acknowledge_interactively(verdict, policy_file, sys.stdin, sys.stderr)
+    text_on_stdout = False
     for i, fmt in enumerate(formats):
         text = renderer(fmt)(verdict)
         if i < len(args.output) and args.output[i] != "-":
             Path(args.output[i]).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
+            text_on_stdout = text_on_stdout or fmt == "text"
+    if not text_on_stdout:  # reports went to files or are machine formats: the outcome still shows on the terminal
+        print(summary_line(verdict), file=sys.stderr)
     if args.badge:
         write_badge(verdict, Path(args.badge))
     return exit_code(verdict)
