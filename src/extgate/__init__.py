@@ -15,6 +15,18 @@ __version__ = "0.1.0"
 from extgate.engine import acheck, check
 from extgate.model import Finding, Level, Location, Status, Verdict
 from extgate.options import Options
-from extgate.policy import Policy
+from extgate.policy import Policy, PolicyError
 
-__all__ = ["Finding", "Level", "Location", "Options", "Policy", "Status", "Verdict", "__version__", "acheck", "check"]
+__all__ = [
+    "Finding",
+    "Level",
+    "Location",
+    "Options",
+    "Policy",
+    "PolicyError",
+    "Status",
+    "Verdict",
+    "__version__",
+    "acheck",
+    "check",
+]

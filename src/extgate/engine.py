@@ -7,7 +7,13 @@ written. Any exception inside a stage becomes an `engine/internal-error` finding
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from extgate import __version__
 from extgate.facts import Facts
@@ -30,12 +36,15 @@ from extgate.stages import describe, finalize, intake_limits, internal_error, pr
 GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate())
 
 
-def check(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
-    """Run every gate on `source` (archive path, directory, bytes or binary stream) and return the verdict."""
+def check(
+    source: Source, policy: Policy | Mapping[str, Any] | None = None, *, options: Options | None = None
+) -> Verdict:
+    """Run every gate on `source` (archive path, directory, bytes or binary stream) and return the verdict.
+    `policy` may be a mapping shaped like the policy file (Policy.from_mapping)."""
     started = time.perf_counter()
     options = options or Options()
     rules = load_registry()
-    policy = policy or Policy()
+    policy = Policy.coerce(policy)
     findings: list[Finding] = []
     notes: list[str] = []
 
@@ -87,9 +96,22 @@ def check(source: Source, policy: Policy | None = None, *, options: Options | No
     )
 
 
-async def acheck(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
-    """`check` for an event loop (the publish service): runs in a worker thread; the engine holds no shared state."""
-    return await asyncio.to_thread(check, source, policy, options=options)
+async def acheck(
+    source: Source,
+    policy: Policy | Mapping[str, Any] | None = None,
+    *,
+    options: Options | None = None,
+    executor: Executor | None = None,
+    limiter: AbstractAsyncContextManager[Any] | None = None,
+) -> Verdict:
+    """`check` for an event loop (a publish service). Runs in `executor` (a ProcessPoolExecutor for CPU-bound
+    services; inputs and the verdict are picklable), else in a worker thread. `limiter` (an asyncio.Semaphore)
+    bounds how many checks run at once; the engine holds no shared state."""
+    call = functools.partial(check, source, Policy.coerce(policy), options=options)
+    async with limiter or contextlib.nullcontext():
+        if executor is None:
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
 __all__ = ["GATES", "acheck", "check", "finalize", "internal_error"]
