@@ -368,7 +368,11 @@ class Score:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What was scanned: the archive's digests and the set of paths that would be published."""
+    """What was scanned: the archive's digests and the set of paths that would be published.
+
+    root  the package's folder relative to the repository root when paths were rebased onto it (`--repo-root`,
+          `--each-package`): every location path then starts with it; '' = paths are relative to the package
+    """
 
     path: str
     sha256: str
@@ -376,6 +380,7 @@ class Target:
     files: int
     bytes: int
     publish_set: tuple[str, ...]
+    root: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,6 +454,7 @@ class Verdict:
                 "files": target.files,
                 "bytes": target.bytes,
                 "publish_set": list(target.publish_set),
+                **({"root": target.root} if target.root else {}),
             },
             "package": dict(self.manifest),
             "profile": self.profile,
