@@ -88,7 +88,7 @@ def test_html_only_script_content() -> None:
     [
         'const zwnj = "\u200c";\n',  # a joiner constant next to ASCII quotes (real packages: text shaping tables)
         "const t = `pre\u200dfix ${x}`;\n",  # inside a template literal
-        'const re = /[\u200c\u200d]/g;\n',  # inside a regex literal
+        "const re = /[\u200c\u200d]/g;\n",  # inside a regex literal
     ],
 )
 def test_joiners_inside_js_string_literals_are_text(source: str) -> None:
