@@ -13,7 +13,7 @@ from extgate.commands import UsageError
 from extgate.commands._common import add_scan_arguments, options_from_args, policy_from_args, source_from_args
 from extgate.engine import check
 from extgate.formatters import FORMATS, renderer
-from extgate.formatters.text import render_finding
+from extgate.formatters.text import render_finding, summary_line
 from extgate.model import Level, Status, Verdict, status_for
 from extgate.policy import Acknowledgement, dump_acknowledgements
 
@@ -26,6 +26,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="acknowledge all warnings (recorded as by flag)")
     p.add_argument("--no-input", action="store_true", help="never prompt, even on a terminal")
     p.add_argument("--badge", metavar="FILE.svg", help="also write a score badge (SVG)")
+    p.add_argument(
+        "--baseline",
+        metavar="OLD|auto",
+        help="compare with the previous release (archive or directory), or 'auto': the previous published version "
+        "on --registry; reports drift/* changes",
+    )
     p.set_defaults(handler=run)
 
 
@@ -41,16 +47,25 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("more --output than --format: give one --format per --output")
     policy, policy_file = policy_from_args(args)
     source = source_from_args(args)
-    verdict = check(source, policy, options=options_from_args(args, acknowledge_all=args.yes))
+    if args.baseline == "auto" and not args.registry:
+        raise UsageError("--baseline auto needs --registry URL (the registry the previous version is published on)")
+    if args.baseline and args.baseline != "auto" and not Path(args.baseline).exists():
+        raise UsageError(f"no such baseline file or directory: {args.baseline}")
+    options = options_from_args(args, acknowledge_all=args.yes, baseline=args.baseline)
+    verdict = check(source, policy, options=options)
     interactive = not args.no_input and sys.stdin.isatty() and sys.stderr.isatty()
     if verdict.status is Status.NEEDS_ACKNOWLEDGEMENT and interactive and policy_file is not None:
         verdict = acknowledge_interactively(verdict, policy_file, sys.stdin, sys.stderr)
+    text_on_stdout = False
     for i, fmt in enumerate(formats):
         text = renderer(fmt)(verdict)
         if i < len(args.output) and args.output[i] != "-":
             Path(args.output[i]).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
+            text_on_stdout = text_on_stdout or fmt == "text"
+    if not text_on_stdout:  # reports went to files or are machine formats: the outcome still shows on the terminal
+        print(summary_line(verdict), file=sys.stderr)
     if args.badge:
         write_badge(verdict, Path(args.badge))
     return exit_code(verdict)

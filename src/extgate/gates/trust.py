@@ -94,6 +94,7 @@ def _settings(ctx: GateContext, data: Mapping[str, Any]) -> AuditSettings:
         offline=options.offline,
         timeout=options.timeout,
         downloads_url=options.downloads_url,
+        ca_bundle=options.ca_bundle,
         licenses=_strings(ctx.setting("licenses", data.get("licenses", DEFAULT_LICENSES))),
         stale_months=int(ctx.setting("stale_months", data.get("stale_months", 24))),
         min_downloads=int(ctx.setting("min_weekly_downloads", data.get("min_weekly_downloads", 1000))),

@@ -67,6 +67,7 @@ class AuditSettings:
     signals: frozenset[str] = frozenset()  # enabled signal rule ids
     node_version: str = DEFAULT_NODE
     ttls: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TTLS))
+    ca_bundle: str | None = None  # --ca-bundle (extgate.registry.tls); None = system trust store
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,10 @@ class Packuments:
                 raise RegistryUnavailable(self._down.url, f"not asked: {self._down.reason}", self._down.status)
             if self._client is None:
                 self._client = AsyncRegistryClient(
-                    self._settings.registry, timeout=self._settings.timeout, concurrency=self._settings.concurrency
+                    self._settings.registry,
+                    timeout=self._settings.timeout,
+                    concurrency=self._settings.concurrency,
+                    ca_bundle=self._settings.ca_bundle,
                 )
             try:
                 doc = await self._client.fetch_packument(name)
@@ -339,6 +343,7 @@ class Auditor:
             self.settings.osv_url,
             timeout=self.settings.timeout,
             concurrency=self.settings.concurrency,
+            ca_bundle=self.settings.ca_bundle,
             cache=self.cache,
             offline=self.settings.offline,
             ttl_query=self.settings.ttls.get("osv-query", DEFAULT_TTLS["osv-query"]),
@@ -451,7 +456,7 @@ class Auditor:
         out: dict[str, int | None] = {}
         semaphore = asyncio.Semaphore(self.settings.concurrency)
         async with httpx.AsyncClient(
-            timeout=timeouts(self.settings.timeout), headers=HEADERS, verify=ssl_context()
+            timeout=timeouts(self.settings.timeout), headers=HEADERS, verify=ssl_context(self.settings.ca_bundle)
         ) as client:
 
             async def one(name: str) -> None:

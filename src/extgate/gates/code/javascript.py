@@ -17,6 +17,7 @@ from typing import TypeVar
 from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
 from extgate.facts import ApiUse, ImportRef
+from extgate.gates.code import behaviour
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
     CONSTANT_NODES,
@@ -654,4 +655,7 @@ def analyze(
 ) -> ParseResult:
     """Parse and analyse; raises ParseTimeout when the work exceeds the deadline."""
     tree = parse(grammar, data, deadline, ranges)
-    return Analyzer(path, data, tree, grammar, config).run(deadline)
+    analyzer = Analyzer(path, data, tree, grammar, config)
+    result = analyzer.run(deadline)
+    behaviour.scan(analyzer, deadline)
+    return result

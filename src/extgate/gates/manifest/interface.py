@@ -128,7 +128,9 @@ class Scope:
         if name not in self._packuments:
             assert self.registry is not None
             try:
-                self._packuments[name] = fetch_packument(self.registry, name, timeout=self.ctx.options.timeout)
+                self._packuments[name] = fetch_packument(
+                    self.registry, name, timeout=self.ctx.options.timeout, ca_bundle=self.ctx.options.ca_bundle
+                )
             except RegistryUnavailable as exc:
                 self.registry_error = str(exc)
                 raise RegistryDown(self.registry_error) from None
