@@ -20,6 +20,7 @@ from extgate.facts import Facts
 from extgate.gates.archive import ArchiveGate
 from extgate.gates.code import CodeGate
 from extgate.gates.content import ContentGate
+from extgate.gates.drift import DriftGate
 from extgate.gates.interface import Gate, GateContext
 from extgate.gates.manifest import ManifestGate
 from extgate.gates.safety import SafetyGate
@@ -33,7 +34,10 @@ from extgate.scoring import score as compute_score
 from extgate.stages import describe, finalize, intake_limits, internal_error, profile_and_policy, target_of
 
 # archive integrity -> file safety -> code safety (parsers, then content/secrets) -> manifest/policy -> trust
-GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate())
+# -> drift (what changed since the baseline; a no-op without --baseline)
+GATES: tuple[Gate, ...] = (
+    ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate(), DriftGate()
+)  # fmt: skip
 
 
 def check(
@@ -93,6 +97,7 @@ def check(
         dependencies=facts.dependencies,
         notes=tuple(notes) + facts.notes,
         manifest={k: manifest[k] for k in ("name", "version") if isinstance(manifest.get(k), str)},
+        baseline=facts.baseline,
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from extgate.frozen import FrozenMap
 
-SCHEMA_VERSION = "1.0"  # the JSON verdict contract (src/extgate/schemas/verdict.schema.json)
+SCHEMA_VERSION = "1.1"  # the JSON verdict contract (schemas/verdict.schema.json); 1.1 added `baseline`
 
 
 class Level(StrEnum):
@@ -384,6 +384,36 @@ class Target:
 
 
 @dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the drift gate compared against (the verdict's `baseline` block).
+
+    status     'compared', 'unavailable' (could not be read or fetched: a finding says why), 'none' (the
+               registry has no earlier version: a first release)
+    source     the path given, or the tarball URL fetched for `--baseline auto`
+    name, version   of the baseline's manifest ('' when unknown)
+    sha256, integrity  of the baseline archive ('' for a directory)
+    files      files in the baseline
+    changes    drift findings produced
+    added, removed, modified  file counts by path between the two publish sets
+    """
+
+    status: str
+    source: str = ""
+    name: str = ""
+    version: str = ""
+    sha256: str = ""
+    integrity: str = ""
+    files: int = 0
+    changes: int = 0
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """The result of one check. Frozen and picklable; formatters turn it into JSON, SARIF, text and markdown."""
 
@@ -397,6 +427,7 @@ class Verdict:
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
     manifest: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
+    baseline: Baseline | None = None  # set when the check compared against an earlier release (--baseline)
 
     @property
     def blocked(self) -> bool:
@@ -433,6 +464,7 @@ class Verdict:
             "score": self.score.to_dict() if self.score is not None else None,
             "dependencies": [d.to_dict() for d in self.dependencies],
             "notes": list(self.notes),
+            "baseline": self.baseline.to_dict() if self.baseline is not None else None,
             "duration_ms": self.duration_ms,
         }
 

@@ -31,6 +31,8 @@ class Options:
     now            fixed clock (tests, reproducible runs); None = current UTC time
     acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
     timeout        seconds for each network request
+    baseline       the previous release to compare with (drift gate): an archive or directory path, or 'auto' for
+                   the previous published version on `registry`; None = no drift comparison
     ca_bundle      PEM CA file or folder trusted INSTEAD of the system store (corporate proxies); None = system
                    trust store + SSL_CERT_FILE/SSL_CERT_DIR (extgate.registry.tls)
     publish        the registry's publish document for this archive (`extgate.publish`): its metadata is compared
@@ -53,6 +55,7 @@ class Options:
     now: datetime | None = None
     acknowledge_all: bool = False
     timeout: float = 10.0
+    baseline: str | None = None
     ca_bundle: str | None = None
     publish: PublishClaim | None = None
 

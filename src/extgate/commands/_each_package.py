@@ -24,8 +24,8 @@ from extgate.workspace import WorkspaceError, find_packages, owning_packages
 def run_each_package(args: argparse.Namespace, formats: list[str]) -> int:
     from extgate.commands.check import acknowledge_hint, exit_code  # check imports this module lazily
 
-    if args.badge:
-        raise UsageError("--badge needs a single package; not with --each-package")
+    if args.badge or args.baseline:
+        raise UsageError("--badge and --baseline need a single package; not with --each-package")
     root = Path(args.each_package)
     try:
         packages = find_packages(root)

@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="DIR",
         help="report paths relative to DIR (the repository root) instead of the package, as CI annotations need",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="OLD|auto",
+        help="compare with the previous release (archive or directory), or 'auto': the previous published version "
+        "on --registry; reports drift/* changes",
+    )
     p.set_defaults(handler=run)
 
 
@@ -59,7 +65,12 @@ def run(args: argparse.Namespace) -> int:
     args.path = args.path[0]
     policy, policy_file = policy_from_args(args)
     source = source_from_args(args)
-    verdict = check(source, policy, options=options_from_args(args, acknowledge_all=args.yes))
+    if args.baseline == "auto" and not args.registry:
+        raise UsageError("--baseline auto needs --registry URL (the registry the previous version is published on)")
+    if args.baseline and args.baseline != "auto" and not Path(args.baseline).exists():
+        raise UsageError(f"no such baseline file or directory: {args.baseline}")
+    options = options_from_args(args, acknowledge_all=args.yes, baseline=args.baseline)
+    verdict = check(source, policy, options=options)
     interactive = not args.no_input and sys.stdin.isatty() and sys.stderr.isatty()
     if verdict.status is Status.NEEDS_ACKNOWLEDGEMENT and interactive and policy_file is not None:
         verdict = acknowledge_interactively(verdict, policy_file, sys.stdin, sys.stderr)

@@ -100,7 +100,10 @@ def _result(finding: Finding, index: int | None, fallback_uri: str, base: str) -
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": _uri(loc.path if loc and loc.path else fallback_uri), "uriBaseId": base},
+                    "artifactLocation": {
+                        "uri": _uri(loc.path if loc and loc.path else fallback_uri),
+                        "uriBaseId": base,
+                    },
                     "region": region,
                 }
             }
