@@ -52,7 +52,7 @@ def test_acheck_runs_in_a_process_pool_under_a_limit() -> None:
 
     async def many() -> list[extgate.Verdict]:
         limiter = asyncio.Semaphore(2)
-        ctx = multiprocessing.get_context("spawn")
+        ctx = multiprocessing.get_context("fork")  # fast to start in a test; services pick spawn (the example)
         with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
             jobs = [acheck(WARNS, {}, options=OPTIONS, executor=pool, limiter=limiter) for _ in range(4)]
             return list(await asyncio.gather(*jobs))
