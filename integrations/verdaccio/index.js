@@ -39,8 +39,10 @@ function readBody(req, limit) {
     req.on('data', (chunk) => {
       size += chunk.length;
       if (size > limit) {
-        reject(Object.assign(new Error(`publish body over ${limit} bytes`), { status: 413 }));
-        req.destroy();
+        // stop buffering, drain the rest unread, answer 413
+        req.removeAllListeners('data');
+        req.resume();
+        reject(Object.assign(new Error(`publish body over ${limit} bytes (max_body_size)`), { status: 413 }));
         return;
       }
       chunks.push(chunk);
@@ -107,6 +109,8 @@ class ExtgatePlugin {
       acknowledge: [].concat(this.acknowledge['*'] || [], this.acknowledge[name] || []),
     };
     if (this.profile) params.profile = [this.profile];
+    // ask extgate for its verdict a little before we would give up waiting, so a slow check is a clear refusal
+    params.timeout = [String(Math.max(1, Math.floor(this.timeoutMs / 1000) - 5))];
     return params;
   }
 
@@ -134,8 +138,10 @@ class ExtgatePlugin {
           return reply(res, 403, refusal(verdict, spec), headers);
         }
         for (const [key, value] of Object.entries(headers)) res.setHeader(key, value);
-        if (this.storeVerdict && versions.length === 1) {
-          doc.versions[versions[0]].extgate = record(verdict, new Date().toISOString());
+        if (versions.length === 1) {
+          // never keep a record the publisher wrote themselves
+          if (this.storeVerdict) doc.versions[versions[0]].extgate = record(verdict, new Date().toISOString());
+          else delete doc.versions[versions[0]].extgate;
         }
         return next();
       })

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -76,3 +77,12 @@ def test_past_max_concurrency_answers_429_with_retry_after() -> None:
         release.set()
         assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
         assert first.result().status_code == 200 and first.result().json()["status"] == "passed"
+
+
+def test_a_body_that_never_finishes_arriving_is_408(url: str) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(b"POST /v1/check?timeout=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"\0" * 10)
+        reply = sock.recv(4096).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 408"), reply[:200]
+    assert check(url, clean_archive(4)).json()["status"] == "passed"  # its slot was given back
