@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 from serve_helpers import OPTIONS, clean_archive
 
@@ -29,7 +32,11 @@ def check(url: str, body: bytes, **params: str) -> httpx.Response:
     return httpx.post(f"{url}/v1/check", content=body, params=params, timeout=120)
 
 
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/extgate/schemas/verdict.schema.json").read_text())
+
+
 def internal_errors(response: httpx.Response) -> list[str]:
+    jsonschema.validate(response.json(), SCHEMA)  # a fail-closed verdict is still the JSON contract
     return [f["message"] for f in response.json()["findings"] if f["rule_id"] == "engine/internal-error"]
 
 

@@ -188,11 +188,12 @@ async def _run(state: _State, body: bytes, policy: Any, options: Any, timeout: f
         else:
             result = await state.pool.run(config.archive_job, body, policy, options, timeout=timeout)
     except TaskTimeout as exc:
-        return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy)
+        return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy, options.profile)
     except WorkerCrashed as exc:
-        return failure_verdict(body, stage, f"the check failed in its worker ({exc})", policy)
+        return failure_verdict(body, stage, f"the check failed in its worker ({exc})", policy, options.profile)
     if not isinstance(result, Verdict):
-        return failure_verdict(body, stage, f"the worker returned {type(result).__name__}, not a verdict", policy)
+        reason = f"the worker returned {type(result).__name__}, not a verdict"
+        return failure_verdict(body, stage, reason, policy, options.profile)
     return result
 
 
