@@ -96,7 +96,18 @@ class ExtgatePlugin {
           if (!attachments || typeof attachments !== 'object' || Object.keys(attachments).length === 0) {
             return next(); // not a publish (deprecate, dist-tag or unpublish rewrite): Verdaccio's ACL decides
           }
-          identify(req, res, () => this.gate(req, res, next, doc, raw));
+          const urlName = decodeURIComponent(PUBLISH_PATH.exec(req.path)[1].replace(/%2f/i, '/'));
+          if (doc.name !== urlName) {
+            return reply(res, 403, `extgate: the URL publishes ${urlName} but the document names ${String(doc.name).slice(0, 100)}; publish refused.`);
+          }
+          identify(req, res, () => {
+            const versions = doc.versions && typeof doc.versions === 'object' ? Object.keys(doc.versions) : [];
+            // someone Verdaccio will refuse anyway (anonymous, no publish right) costs the gate nothing
+            auth.allow_publish({ packageName: urlName, packageVersion: versions[0] }, req.remote_user, (err, allowed) => {
+              if (err || !allowed) return next();
+              return this.gate(req, res, next, doc, raw);
+            });
+          });
         })
         .catch((err) => reply(res, err.status || 400, `extgate: ${err.message}`));
     });
