@@ -141,7 +141,8 @@ class ExtgatePlugin {
         if ((status !== 200 && status !== 422) || !verdict || typeof verdict.status !== 'string') {
           const hint = status === 413 ? 'the package is over extgate serve --max-body' : `HTTP ${status}`;
           this.logger.error({ spec, status }, 'extgate: check failed for @{spec} (HTTP @{status}); publish refused');
-          return reply(res, status === 413 ? 413 : 503, `extgate: the publish gate did not give a verdict (${hint}); publish refused, retry later.`);
+          const retry = status === 413 ? {} : { 'Retry-After': '30' };
+          return reply(res, status === 413 ? 413 : 503, `extgate: the publish gate did not give a verdict (${hint}); publish refused, retry later.`, retry);
         }
         const headers = { 'X-Extgate-Status': verdict.status, 'X-Extgate-Sha256': (verdict.target || {}).sha256 || '' };
         if (verdict.status !== 'passed') {
@@ -158,7 +159,7 @@ class ExtgatePlugin {
       })
       .catch((err) => {
         this.logger.error({ spec, err: err.message }, 'extgate: gate unreachable for @{spec}: @{err}; publish refused');
-        reply(res, 503, `extgate: the publish gate is unreachable (${err.message}); publish refused (fail closed), retry later.`);
+        reply(res, 503, `extgate: the publish gate is unreachable (${err.message}); publish refused (fail closed), retry later.`, { 'Retry-After': '30' });
       });
   }
 }
