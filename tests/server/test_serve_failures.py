@@ -76,10 +76,13 @@ def test_past_max_concurrency_answers_429_with_retry_after() -> None:
 
     with serve_in_thread(config) as base, ThreadPoolExecutor(max_workers=1) as threads:
         first = threads.submit(httpx.post, f"{base}/v1/check", content=slow_body(), timeout=120)
-        for _ in range(200):  # until the slow request is in flight
+        for _ in range(1200):  # until the slow request is in flight (bounded: 60 s)
             if httpx.get(f"{base}/healthz").json()["in_flight"] == 1:
                 break
             threading.Event().wait(0.05)
+        else:
+            release.set()
+            pytest.fail("the slow upload never became in flight")
         busy = check(base, clean_archive())
         release.set()
         assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
