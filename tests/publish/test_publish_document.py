@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extgate import Options, check
 from extgate.gates.manifest.publish import metadata_mismatches
@@ -170,3 +172,20 @@ def test_provenance_bundle_beside_the_tarball_is_allowed() -> None:
         "length": 8,
     }
     assert read_publish_document(encode(doc))[1].problems == ()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+_KEYS = st.sampled_from(["name", "versions", "_attachments", "dist-tags", "data", "length", "dist", "version"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=5) | st.binary(max_size=200))
+def test_any_document_is_read_without_raising(document: Any) -> None:
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    tarball, claim = read_publish_document(body)
+    assert isinstance(tarball, bytes)
+    assert claim.problems or (claim.version and claim.attachment)  # nothing passes without one checked tarball
