@@ -58,16 +58,16 @@ auth:
   htpasswd:
     file: {root}/htpasswd
     max_users: 100
-uplinks: {{}}
+uplinks: {uplinks}
 packages:
   '@*/*':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
   '**':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
 max_body_size: 200mb
 server:
   keepAliveTimeout: 60
@@ -80,6 +80,7 @@ class Verdaccio:
 
     extra_config  YAML appended to the config (a `middlewares:` block); plugins: name -> folder copied into the
                   config's plugins folder (Verdaccio loads `verdaccio-<name>` from there)
+    uplink        a registry URL to proxy (benchmarks only: tests never reach beyond 127.0.0.1)
     """
 
     def __init__(
@@ -91,6 +92,7 @@ class Verdaccio:
         extra_config: str = "",
         plugins: dict[str, Path] | None = None,
         env: dict[str, str] | None = None,
+        uplink: str | None = None,
     ) -> None:
         self.root = root
         self.port = _free_port()
@@ -100,7 +102,14 @@ class Verdaccio:
         for name, folder in (plugins or {}).items():
             shutil.copytree(folder, root / "plugins" / name, ignore=shutil.ignore_patterns("test", "node_modules"))
         config = root / "config.yaml"
-        config.write_text(_CONFIG.format(root=root) + extra_config)
+        uplinks, proxy = "{}", ""
+        if uplink:
+            uplinks = "{upstream: {url: '" + uplink + "', timeout: 60s, max_fails: 5}}"
+            proxy = "\n    proxy: upstream"
+        config.write_text(_CONFIG.format(root=root, uplinks=uplinks, proxy=proxy) + extra_config)
+        run_env = {**os.environ, **(env or {})}
+        if run_env.get("SSL_CERT_FILE") and not run_env.get("NODE_EXTRA_CA_CERTS"):
+            run_env["NODE_EXTRA_CA_CERTS"] = run_env["SSL_CERT_FILE"]  # a TLS-inspecting proxy's CA, for the uplink
         self._log = open(root / "stdout.log", "wb")  # noqa: SIM115 -- lives as long as the server
         self._process = subprocess.Popen(
             [binary, "--config", str(config), "--listen", f"127.0.0.1:{self.port}"],
@@ -108,7 +117,7 @@ class Verdaccio:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=root,
-            env={**os.environ, **(env or {})},
+            env=run_env,
         )
         self.npmrc = root / ".npmrc"
         self.token = ""
@@ -224,6 +233,7 @@ def start_verdaccio(
     extra_config: str = "",
     plugins: dict[str, Path] | None = None,
     env: dict[str, str] | None = None,
+    uplink: str | None = None,
 ) -> Verdaccio:
     """Start, wait until it answers, log in. Raises VerdaccioUnavailable (with the reason) when it cannot."""
     binary = verdaccio_binary()
@@ -232,7 +242,7 @@ def start_verdaccio(
         raise VerdaccioUnavailable(SKIP_REASON)
     if npm is None:
         raise VerdaccioUnavailable("npm not on PATH: registry tests SKIPPED")
-    server = Verdaccio(root, binary, npm, extra_config=extra_config, plugins=plugins, env=env)
+    server = Verdaccio(root, binary, npm, extra_config=extra_config, plugins=plugins, env=env, uplink=uplink)
     try:
         server.wait_ready()
         server.login()
