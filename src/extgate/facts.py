@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extgate.frozen import FrozenMap
-from extgate.model import Dependency
+from extgate.model import Baseline, Dependency
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,12 +72,18 @@ class Behaviour:
 
 @dataclass(frozen=True, slots=True)
 class CodeFile:
-    """Per-file flags of the code gate, for the drift gate: was the file obfuscated or minified?"""
+    """Per-file facts of the code gate, for the drift gate.
+
+    obfuscated, minified   the file was flagged code/obfuscated, code/minified
+    rules                  (rule id, first line) of every code rule that fired in the file, before policy
+                           filtering (what the code does, not what the caller's policy reports)
+    """
 
     path: str
     language: str
     obfuscated: bool = False
     minified: bool = False
+    rules: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,30 +111,3 @@ class Facts:
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
     baseline: Baseline | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Baseline:
-    """What the drift gate compared against (the verdict's `baseline` block).
-
-    status     'compared', 'unavailable' (could not be read or fetched: a finding says why), 'none' (the
-               registry has no earlier version: a first release)
-    source     the path given, or the tarball URL fetched for `--baseline auto`
-    name, version   of the baseline's manifest ('' when unknown)
-    sha256, integrity  of the baseline archive ('' for a directory)
-    files      files in the baseline
-    changes    drift findings produced
-    added, removed, modified  file counts by path between the two publish sets
-    """
-
-    status: str
-    source: str = ""
-    name: str = ""
-    version: str = ""
-    sha256: str = ""
-    integrity: str = ""
-    files: int = 0
-    changes: int = 0
-    added: int = 0
-    removed: int = 0
-    modified: int = 0

@@ -93,9 +93,23 @@ class Policy:
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
+    def coerce(cls, value: Policy | Mapping[str, Any] | None) -> Policy:
+        """What `check(source, policy)` accepts: a Policy, None (defaults) or a mapping shaped like the TOML file
+        (`{"rules": {"code/eval": {"level": "warning"}}}`, read with `from_mapping`)."""
+        if value is None:
+            return cls()
+        if isinstance(value, Policy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value, "<mapping>")
+        raise TypeError(f"policy must be a Policy, a mapping or None, not {type(value).__name__}")
+
+    @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: str = "") -> Policy:
-        """Build a policy from a parsed document; a value of the wrong shape raises PolicyError (never a
-        TypeError/AttributeError), so a hostile in-archive policy is reported, not a crash."""
+        """A policy from a mapping shaped like the TOML file: `rules` (id -> {enabled, level}), `acknowledge`
+        (a list of {fingerprint, reason, rule}) and any gate's settings table (`archive`, `trust`...).
+        A value of the wrong shape raises PolicyError (never a TypeError/AttributeError), so a hostile in-archive
+        policy is reported, not a crash."""
         where = source or "policy"
         if not isinstance(doc, Mapping):
             raise PolicyError(f"{where}: a policy must be a table")

@@ -58,16 +58,16 @@ auth:
   htpasswd:
     file: {root}/htpasswd
     max_users: 100
-uplinks: {{}}
+uplinks: {uplinks}
 packages:
   '@*/*':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
   '**':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
 max_body_size: 200mb
 server:
   keepAliveTimeout: 60
@@ -76,16 +76,40 @@ log: {{type: file, path: {root}/verdaccio.log, level: warn}}
 
 
 class Verdaccio:
-    """A running server. `url` has no trailing slash; `npmrc` holds the token for the test user."""
+    """A running server. `url` has no trailing slash; `npmrc` holds the token for the test user.
 
-    def __init__(self, root: Path, binary: str, npm: str) -> None:
+    extra_config  YAML appended to the config (a `middlewares:` block); plugins: name -> folder copied into the
+                  config's plugins folder (Verdaccio loads `verdaccio-<name>` from there)
+    uplink        a registry URL to proxy (benchmarks only: tests never reach beyond 127.0.0.1)
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        binary: str,
+        npm: str,
+        *,
+        extra_config: str = "",
+        plugins: dict[str, Path] | None = None,
+        env: dict[str, str] | None = None,
+        uplink: str | None = None,
+    ) -> None:
         self.root = root
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._npm = npm
         (root / "storage").mkdir(parents=True, exist_ok=True)
+        for name, folder in (plugins or {}).items():
+            shutil.copytree(folder, root / "plugins" / name, ignore=shutil.ignore_patterns("test", "node_modules"))
         config = root / "config.yaml"
-        config.write_text(_CONFIG.format(root=root))
+        uplinks, proxy = "{}", ""
+        if uplink:
+            uplinks = "{upstream: {url: '" + uplink + "', timeout: 60s, max_fails: 5}}"
+            proxy = "\n    proxy: upstream"
+        config.write_text(_CONFIG.format(root=root, uplinks=uplinks, proxy=proxy) + extra_config)
+        run_env = {**os.environ, **(env or {})}
+        if run_env.get("SSL_CERT_FILE") and not run_env.get("NODE_EXTRA_CA_CERTS"):
+            run_env["NODE_EXTRA_CA_CERTS"] = run_env["SSL_CERT_FILE"]  # a TLS-inspecting proxy's CA, for the uplink
         self._log = open(root / "stdout.log", "wb")  # noqa: SIM115 -- lives as long as the server
         self._process = subprocess.Popen(
             [binary, "--config", str(config), "--listen", f"127.0.0.1:{self.port}"],
@@ -93,6 +117,7 @@ class Verdaccio:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=root,
+            env=run_env,
         )
         self.npmrc = root / ".npmrc"
         self.token = ""
@@ -144,8 +169,9 @@ class Verdaccio:
         return " | ".join(parts) or "(no output)"
 
     # -- npm --
-    def npm(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the real npm CLI against this registry only, with a private cache and config."""
+    def npm(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the real npm CLI against this registry only, with a private cache and config (`check`: raise when
+        it exits non-zero)."""
         env = {
             **os.environ,
             "npm_config_cache": str(self.root / "npm-cache"),
@@ -159,7 +185,7 @@ class Verdaccio:
         result = subprocess.run(
             command, cwd=cwd or self.root, env=env, capture_output=True, text=True, timeout=120, check=False
         )
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
         return result
 
@@ -201,7 +227,14 @@ class Verdaccio:
         return data
 
 
-def start_verdaccio(root: Path) -> Verdaccio:
+def start_verdaccio(
+    root: Path,
+    *,
+    extra_config: str = "",
+    plugins: dict[str, Path] | None = None,
+    env: dict[str, str] | None = None,
+    uplink: str | None = None,
+) -> Verdaccio:
     """Start, wait until it answers, log in. Raises VerdaccioUnavailable (with the reason) when it cannot."""
     binary = verdaccio_binary()
     npm = shutil.which("npm")
@@ -209,7 +242,7 @@ def start_verdaccio(root: Path) -> Verdaccio:
         raise VerdaccioUnavailable(SKIP_REASON)
     if npm is None:
         raise VerdaccioUnavailable("npm not on PATH: registry tests SKIPPED")
-    server = Verdaccio(root, binary, npm)
+    server = Verdaccio(root, binary, npm, extra_config=extra_config, plugins=plugins, env=env, uplink=uplink)
     try:
         server.wait_ready()
         server.login()

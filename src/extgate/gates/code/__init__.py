@@ -67,8 +67,16 @@ class CodeGate:
 
 
 def _file_flags(result: FileAnalysis) -> CodeFile:
-    rules = {f.rule_id for f in result.findings}
-    return CodeFile(result.path, result.language, "code/obfuscated" in rules, "code/minified" in rules)
+    first: dict[str, int] = {}
+    for hit in result.findings:
+        first.setdefault(hit.rule_id, hit.line or 0)
+    return CodeFile(
+        result.path,
+        result.language,
+        "code/obfuscated" in first,
+        "code/minified" in first,
+        tuple(sorted(first.items())),
+    )
 
 
 def _behaviours(path: str, result: FileAnalysis) -> list[Behaviour]:

@@ -47,6 +47,7 @@ _PATH_JOIN = frozenset(
 _TIMERS = frozenset({"setTimeout", "setInterval", "timers.setTimeout", "timers.setInterval"})
 _EXEC = names_regex(("eval", "Function", "AsyncFunction", "GeneratorFunction", "vm.*", "child_process.*",
                      "Deno.Command", "Deno.run", "Bun.spawn", "Bun.spawnSync", "Bun.$"))  # fmt: skip
+_RANDOM = frozenset({"Math.random", "crypto.randomInt", "crypto.getRandomValues", "window.Math.random"})
 _CONDITIONS = """
 (if_statement) @if
 (ternary_expression) @ternary
@@ -318,7 +319,8 @@ class Behaviour:
         while stack and seen < _MAX_WALK:
             seen += 1
             current = stack.pop()
-            if current.type == "call_expression" and self.callee(current) in ("Math.random", "crypto.randomInt"):
+            fn = current.child_by_field_name("function") if current.type == "call_expression" else None
+            if fn is not None and self.an.text(fn) in _RANDOM:
                 random = True
             stack.extend(current.named_children)
         return self._number(node, 0), random
