@@ -39,8 +39,10 @@ function readBody(req, limit) {
     req.on('data', (chunk) => {
       size += chunk.length;
       if (size > limit) {
-        reject(Object.assign(new Error(`publish body over ${limit} bytes`), { status: 413 }));
-        req.destroy();
+        // stop buffering, drain the rest unread, answer 413
+        req.removeAllListeners('data');
+        req.resume();
+        reject(Object.assign(new Error(`publish body over ${limit} bytes (max_body_size)`), { status: 413 }));
         return;
       }
       chunks.push(chunk);
@@ -94,7 +96,18 @@ class ExtgatePlugin {
           if (!attachments || typeof attachments !== 'object' || Object.keys(attachments).length === 0) {
             return next(); // not a publish (deprecate, dist-tag or unpublish rewrite): Verdaccio's ACL decides
           }
-          identify(req, res, () => this.gate(req, res, next, doc, raw));
+          const urlName = decodeURIComponent(PUBLISH_PATH.exec(req.path)[1].replace(/%2f/i, '/'));
+          if (doc.name !== urlName) {
+            return reply(res, 403, `extgate: the URL publishes ${urlName} but the document names ${String(doc.name).slice(0, 100)}; publish refused.`);
+          }
+          identify(req, res, () => {
+            const versions = doc.versions && typeof doc.versions === 'object' ? Object.keys(doc.versions) : [];
+            // someone Verdaccio will refuse anyway (anonymous, no publish right) costs the gate nothing
+            auth.allow_publish({ packageName: urlName, packageVersion: versions[0] }, req.remote_user, (err, allowed) => {
+              if (err || !allowed) return next();
+              return this.gate(req, res, next, doc, raw);
+            });
+          });
         })
         .catch((err) => reply(res, err.status || 400, `extgate: ${err.message}`));
     });
@@ -107,6 +120,8 @@ class ExtgatePlugin {
       acknowledge: [].concat(this.acknowledge['*'] || [], this.acknowledge[name] || []),
     };
     if (this.profile) params.profile = [this.profile];
+    // ask extgate for its verdict a little before we would give up waiting, so a slow check is a clear refusal
+    params.timeout = [String(Math.max(1, Math.floor(this.timeoutMs / 1000) - 5))];
     return params;
   }
 
@@ -126,7 +141,8 @@ class ExtgatePlugin {
         if ((status !== 200 && status !== 422) || !verdict || typeof verdict.status !== 'string') {
           const hint = status === 413 ? 'the package is over extgate serve --max-body' : `HTTP ${status}`;
           this.logger.error({ spec, status }, 'extgate: check failed for @{spec} (HTTP @{status}); publish refused');
-          return reply(res, status === 413 ? 413 : 503, `extgate: the publish gate did not give a verdict (${hint}); publish refused, retry later.`);
+          const retry = status === 413 ? {} : { 'Retry-After': '30' };
+          return reply(res, status === 413 ? 413 : 503, `extgate: the publish gate did not give a verdict (${hint}); publish refused, retry later.`, retry);
         }
         const headers = { 'X-Extgate-Status': verdict.status, 'X-Extgate-Sha256': (verdict.target || {}).sha256 || '' };
         if (verdict.status !== 'passed') {
@@ -134,14 +150,16 @@ class ExtgatePlugin {
           return reply(res, 403, refusal(verdict, spec), headers);
         }
         for (const [key, value] of Object.entries(headers)) res.setHeader(key, value);
-        if (this.storeVerdict && versions.length === 1) {
-          doc.versions[versions[0]].extgate = record(verdict, new Date().toISOString());
+        if (versions.length === 1) {
+          // never keep a record the publisher wrote themselves
+          if (this.storeVerdict) doc.versions[versions[0]].extgate = record(verdict, new Date().toISOString());
+          else delete doc.versions[versions[0]].extgate;
         }
         return next();
       })
       .catch((err) => {
         this.logger.error({ spec, err: err.message }, 'extgate: gate unreachable for @{spec}: @{err}; publish refused');
-        reply(res, 503, `extgate: the publish gate is unreachable (${err.message}); publish refused (fail closed), retry later.`);
+        reply(res, 503, `extgate: the publish gate is unreachable (${err.message}); publish refused (fail closed), retry later.`, { 'Retry-After': '30' });
       });
   }
 }

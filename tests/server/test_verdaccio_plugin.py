@@ -120,6 +120,8 @@ def test_hostile_extension_is_refused_showing_the_rules(registry: Registry) -> N
     assert "403" in result.stderr and "code/dynamic-eval" in result.stderr and "secrets/dotenv-file" in result.stderr
     assert "How to fix" in result.stderr
     assert "1.0.0" not in registry.versions("@acme/hostile-ext")
+    view = registry.verdaccio.npm("view", "@acme/hostile-ext@1.0.0", "version", check=False)
+    assert view.stdout.strip() == "" and "E404" in view.stderr
 
 
 def test_path_traversal_tarball_is_refused(registry: Registry) -> None:
@@ -180,6 +182,22 @@ def test_tampered_publish_metadata_is_refused(registry: Registry) -> None:
     assert response.status_code == 403
     assert "manifest/publish-metadata-mismatch" in response.json()["error"]
     assert registry.versions("@acme/confused") == {}
+    checks = registry.serve.log.read_text().count('"route":"check-publish"')
+    anonymous = httpx.put(
+        f"{registry.verdaccio.url}/@acme%2fconfused",
+        content=encode(doc),
+        timeout=60,
+        headers={"Content-Type": "application/json"},
+    )
+    assert anonymous.status_code in (401, 403)  # Verdaccio's own refusal: the gate was not even asked
+    assert registry.serve.log.read_text().count('"route":"check-publish"') == checks
+    renamed = httpx.put(
+        f"{registry.verdaccio.url}/@acme%2fother-name",
+        content=encode(doc),
+        timeout=60,
+        headers={"Authorization": f"Bearer {registry.verdaccio.token}", "Content-Type": "application/json"},
+    )
+    assert renamed.status_code == 403 and "the URL publishes @acme/other-name" in renamed.json()["error"]
     legacy = httpx.put(
         f"{registry.verdaccio.url}/@acme%2fconfused/-/confused-1.0.0.tgz/-rev/1-x",
         content=b"x",

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -161,7 +162,10 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
         )
     state.in_flight += 1
     try:
-        body = await _read_body(request, config.max_body)
+        try:  # a client trickling its body must not hold a slot forever
+            body = await asyncio.wait_for(_read_body(request, config.max_body), timeout)
+        except TimeoutError:
+            raise _Refused(408, f"the body did not arrive within {timeout:g} s") from None
         outcome.digest = hashlib.sha256(body).hexdigest()
         verdict = await _run(state, body, policy, options, timeout, publish=publish)
     finally:
@@ -184,11 +188,12 @@ async def _run(state: _State, body: bytes, policy: Any, options: Any, timeout: f
         else:
             result = await state.pool.run(config.archive_job, body, policy, options, timeout=timeout)
     except TaskTimeout as exc:
-        return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy)
+        return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy, options.profile)
     except WorkerCrashed as exc:
-        return failure_verdict(body, stage, f"the check failed in its worker ({exc})", policy)
+        return failure_verdict(body, stage, f"the check failed in its worker ({exc})", policy, options.profile)
     if not isinstance(result, Verdict):
-        return failure_verdict(body, stage, f"the worker returned {type(result).__name__}, not a verdict", policy)
+        reason = f"the worker returned {type(result).__name__}, not a verdict"
+        return failure_verdict(body, stage, reason, policy, options.profile)
     return result
 
 
