@@ -93,21 +93,48 @@ class Policy:
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
+    def coerce(cls, value: Policy | Mapping[str, Any] | None) -> Policy:
+        """What `check(source, policy)` accepts: a Policy, None (defaults) or a mapping shaped like the TOML file
+        (`{"rules": {"code/eval": {"level": "warning"}}}`, read with `from_mapping`)."""
+        if value is None:
+            return cls()
+        if isinstance(value, Policy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value, "<mapping>")
+        raise TypeError(f"policy must be a Policy, a mapping or None, not {type(value).__name__}")
+
+    @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: str = "") -> Policy:
+        """A policy from a mapping shaped like the TOML file: `rules` (id -> {enabled, level}), `acknowledge`
+        (a list of {fingerprint, reason, rule}) and any gate's settings table (`archive`, `trust`...).
+        A value of the wrong shape raises PolicyError (never a TypeError/AttributeError), so a hostile in-archive
+        policy is reported, not a crash."""
+        where = source or "policy"
+        if not isinstance(doc, Mapping):
+            raise PolicyError(f"{where}: a policy must be a table")
         rules: dict[str, RuleSetting] = {}
-        for rule_id, raw in (doc.get("rules") or {}).items():
+        for rule_id, raw in _table(doc.get("rules"), f"{where}: rules").items():
             if not isinstance(raw, Mapping):
-                raise PolicyError(f"{source}: rules.{rule_id!r} must be a table")
+                raise PolicyError(f"{where}: rules.{rule_id!r} must be a table")
             level = raw.get("level")
             try:
                 parsed = Level(level) if level is not None else None
-            except ValueError:
-                raise PolicyError(f"{source}: rules.{rule_id!r}.level must be error, warning or note") from None
-            rules[str(rule_id)] = RuleSetting(enabled=bool(raw.get("enabled", True)), level=parsed)
+            except (ValueError, TypeError):
+                raise PolicyError(f"{where}: rules.{rule_id!r}.level must be error, warning or note") from None
+            enabled = raw.get("enabled", True)
+            if not isinstance(enabled, bool):
+                raise PolicyError(f"{where}: rules.{rule_id!r}.enabled must be true or false")
+            rules[str(rule_id)] = RuleSetting(enabled=enabled, level=parsed)
         acks: dict[str, Acknowledgement] = {}
-        for raw in doc.get("acknowledge") or ():
-            if not isinstance(raw, Mapping) or not raw.get("fingerprint"):
-                raise PolicyError(f"{source}: every [[acknowledge]] needs a fingerprint")
+        listed = doc.get("acknowledge")
+        if listed is not None and not isinstance(listed, list):
+            raise PolicyError(f"{where}: acknowledge must be an array of tables ([[acknowledge]])")
+        for raw in listed or ():
+            if not isinstance(raw, Mapping) or not isinstance(raw.get("fingerprint"), str) or not raw["fingerprint"]:
+                raise PolicyError(f"{where}: every [[acknowledge]] needs a fingerprint (a string)")
+            if not all(isinstance(raw.get(key, ""), str) for key in ("reason", "rule")):
+                raise PolicyError(f"{where}: [[acknowledge]] reason and rule must be strings")
             ack = Acknowledgement(str(raw["fingerprint"]), str(raw.get("reason", "")), str(raw.get("rule", "")))
             acks[ack.fingerprint] = ack
         sections = {
@@ -125,9 +152,23 @@ class Policy:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise PolicyError(f"cannot read policy {path}: {exc}") from exc
+        except RecursionError:  # tomllib recurses per nested array/inline table
+            raise PolicyError(f"cannot read policy {path}: nested too deeply") from None
         if path.name == "pyproject.toml":
-            doc = doc.get("tool", {}).get("extgate", {})
+            tool = doc.get("tool")
+            doc = tool.get("extgate", {}) if isinstance(tool, Mapping) else {}
         return cls.from_mapping(doc, str(path))
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "") -> Policy:
+        """Parse policy TOML text (e.g. a file inside an uploaded archive); any defect raises PolicyError."""
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"{source}: {exc}") from exc
+        except RecursionError:
+            raise PolicyError(f"{source}: nested too deeply") from None
+        return cls.from_mapping(doc, source)
 
     @classmethod
     def discover(cls, directory: str | Path) -> Policy | None:
@@ -170,6 +211,14 @@ class Policy:
 
     def with_acknowledgement(self, ack: Acknowledgement) -> Policy:
         return replace(self, acknowledgements=FrozenMap({**self.acknowledgements, ack.fingerprint: ack}))
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return _EMPTY
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be a table")
+    return value
 
 
 def dump_acknowledgements(acks: Iterable[Acknowledgement]) -> str:

@@ -37,12 +37,13 @@ class Bounded:
 
     key       identifies the question: the same key always means the same computation (('resolve', node id))
     enabled   keep complete answers across top-level questions; set once every binding is registered
-    deadline  monotonic-clock time after which a new pass raises ResolutionTimeout
+    deadline  monotonic-clock time after which a new pass raises `timeout()` (default ResolutionTimeout)
     incomplete  the last top-level question could not be settled within the bounds
     """
 
-    def __init__(self, deadline: float = float("inf")) -> None:
+    def __init__(self, deadline: float = float("inf"), timeout: Callable[[], Exception] = ResolutionTimeout) -> None:
         self.deadline = deadline
+        self.timeout = timeout
         self.enabled = False
         self.incomplete = False
         self._complete: dict[Hashable, object] = {}
@@ -95,7 +96,7 @@ class Bounded:
         result: T | None = None
         for _ in range(MAX_PASSES):
             if time.monotonic() > self.deadline:
-                raise ResolutionTimeout()
+                raise self.timeout()
             self._seen.clear()
             self._cut, self._provisional, self._frontier = False, False, None
             target_key, target = pending[-1] if pending else (key, compute)

@@ -17,6 +17,7 @@ from typing import TypeVar
 from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
 from extgate.facts import ApiUse, ImportRef
+from extgate.gates.code import behaviour
 from extgate.gates.code.bounded import MAX_DEPTH
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
@@ -678,4 +679,6 @@ def analyze(
     analyzer = Analyzer(path, data, tree, grammar, config)  # runs the query
     if time.monotonic() > deadline:
         raise ParseTimeout("query")
-    return analyzer.run(deadline)
+    result = analyzer.run(deadline)
+    behaviour.scan(analyzer, deadline)
+    return result

@@ -25,12 +25,12 @@ import binascii
 import re
 import time
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tree_sitter import Node, Parser, Point, Range, Tree
 
-from extgate.gates.code.bounded import MAX_DEPTH, Bounded, ResolutionTimeout
+from extgate.gates.code.bounded import MAX_DEPTH, Bounded
 from extgate.lang import language
 
 _CHUNK = 65_536
@@ -222,7 +222,8 @@ class Resolver:
         self.bindings: dict[tuple[int, str], list[Binding]] = {}
         self._resolving: set[tuple[int, str]] = set()
         self._folding: set[tuple[int, str]] = set()
-        self.bounded = Bounded()  # memo and depth bound of resolve()/fold(); complete once bindings are frozen
+        # memo and depth bound of resolve()/fold(); keeps complete answers once bindings are frozen
+        self.bounded = Bounded(timeout=ParseTimeout)
 
     @property
     def incomplete(self) -> bool:
@@ -350,13 +351,7 @@ class Resolver:
         Parentheses and `+` chains are walked iteratively, so `"e"+"v"+"a"+"l"` of any length folds."""
         if node is None:
             return None
-        return self._answer(("fold", node.id), depth, lambda d: self._fold(node, d))
-
-    def _answer(self, key: tuple[str, int], depth: int, compute: Callable[[int], str | None]) -> str | None:
-        try:
-            return self.bounded.call(key, depth, compute)
-        except ResolutionTimeout:
-            raise ParseTimeout("resolution") from None
+        return self.bounded.call(("fold", node.id), depth, lambda d: self._fold(node, d))
 
     def _fold(self, node: Node, depth: int) -> str | None:
         node = self.unwrap(node)
@@ -522,7 +517,7 @@ class Resolver:
         all bindings are in, except results cut short by the depth bound (bounded.py settles those)."""
         if node is None:
             return None
-        return self._answer(("resolve", node.id), depth, lambda d: self._resolve(node, d))
+        return self.bounded.call(("resolve", node.id), depth, lambda d: self._resolve(node, d))
 
     def freeze_bindings(self, deadline: float = float("inf")) -> None:
         """All bindings are registered: from now on resolution results can be memoized, and resolution passes

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import unicodedata
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from extgate import pyparse
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code.bounded import Bounded, ResolutionTimeout
+from extgate.gates.code.bounded import Bounded
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.model import Level
 from extgate.pyparse import Unparseable
@@ -172,7 +172,7 @@ class Analyzer:
         wrapper.visit(self.collector)
         self._resolving: set[str] = set()
         self._folding: set[str] = set()
-        self.bounded = Bounded(deadline)
+        self.bounded = Bounded(deadline, timeout=self._timeout)
         self.bounded.enabled = True  # the collector pass registered every binding
         self._api_seen: set[tuple[str, int]] = set()
         self._network = names_regex(config.py_network)
@@ -214,13 +214,10 @@ class Analyzer:
         module-level constant names."""
         if node is None:
             return None
-        return self._answer(("fold", id(node)), depth, lambda d: self._fold(node, d))
+        return self.bounded.call(("fold", id(node)), depth, lambda d: self._fold(node, d))
 
-    def _answer(self, key: Hashable, depth: int, compute: Callable[[int], str | None]) -> str | None:
-        try:
-            return self.bounded.call(key, depth, compute)
-        except ResolutionTimeout:
-            raise Unparseable("timeout", f"analysis did not finish within {self.config.parse_timeout_ms} ms") from None
+    def _timeout(self) -> Exception:
+        return Unparseable("timeout", f"analysis did not finish within {self.config.parse_timeout_ms} ms")
 
     def _fold(self, node: cst.BaseExpression, depth: int) -> str | None:
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
@@ -261,7 +258,7 @@ class Analyzer:
         resolver gave up rather than found nothing)."""
         if node is None:
             return None
-        return self._answer(("resolve", id(node), shadowed), depth, lambda d: self._resolve(node, shadowed, d))
+        return self.bounded.call(("resolve", id(node), shadowed), depth, lambda d: self._resolve(node, shadowed, d))
 
     def _resolve(self, node: cst.BaseExpression, shadowed: frozenset[str], depth: int) -> str | None:
         if isinstance(node, cst.Name):
@@ -286,7 +283,7 @@ class Analyzer:
         if name in shadowed:
             return None
         if name in self.collector.bindings:
-            return self._answer(("name", name), depth, lambda d: self._resolve_bound(name, d))
+            return self.bounded.call(("name", name), depth, lambda d: self._resolve_bound(name, d))
         return self._free_name(name)
 
     def _resolve_bound(self, name: str, depth: int) -> str | None:
