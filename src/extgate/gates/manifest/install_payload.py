@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
+from extgate.gates.code import analyze_file, build_config
 from extgate.gates.manifest.interface import Scope
 from extgate.gates.manifest.parse import escape
 from extgate.model import Finding, truncate
@@ -35,6 +36,7 @@ _EVAL_FLAGS = {
     "powershell": ("-c", "-command", "-enc", "-encodedcommand", "-e"),
     "pwsh": ("-c", "-command", "-enc", "-encodedcommand", "-e"),
 }
+_JS = frozenset({"node", "nodejs", "bun"})
 _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 
 
@@ -57,13 +59,18 @@ def _tokens(script: str) -> list[str] | None:
     return out
 
 
-def payloads(script: str, depth: int = 0) -> list[str]:
-    """Descriptions of what the script runs inline or downloads, in order, without duplicates."""
+InlineCheck = Callable[[str], str | None]
+
+
+def payloads(script: str, depth: int = 0, inline_js: InlineCheck | None = None) -> list[str]:
+    """Descriptions of what the script runs inline or downloads, in order, without duplicates. `inline_js(code)`
+    says what inline JavaScript does (None: it only loads packaged files, like core-js's
+    `node -e "try{require('./postinstall')}catch(e){}"`); without it every inline script counts."""
     found: list[str] = []
     if depth > _MAX_DEPTH:
         return found
     for match in _SUBSTITUTION.finditer(script):
-        found += payloads(match.group(1) or match.group(2) or "", depth + 1)
+        found += payloads(match.group(1) or match.group(2) or "", depth + 1, inline_js)
     tokens = _tokens(script) or []
     pipeline: list[list[str]] = [[]]
     pipelines: list[list[list[str]]] = []
@@ -93,12 +100,18 @@ def payloads(script: str, depth: int = 0) -> list[str]:
             elif command == "deno" and args[:1] == ["eval"]:
                 found.append("`deno eval` runs inline code")
             elif command in _EVAL_FLAGS and any(a.lower() in _EVAL_FLAGS[command] for a in args):
-                flag = next(a for a in args if a.lower() in _EVAL_FLAGS[command])
-                found.append(f"`{command} {flag}` runs inline code")
+                index = next(i for i, a in enumerate(args) if a.lower() in _EVAL_FLAGS[command])
+                code = args[index + 1] if index + 1 < len(args) else ""
+                if command in _JS and inline_js is not None:
+                    does = inline_js(code)
+                    if does is not None:
+                        found.append(f"`{command} {args[index]}` runs inline code that {does}")
+                else:
+                    found.append(f"`{command} {args[index]}` runs inline code")
             if command in ("sh", "bash", "zsh", "dash") and "-c" in args:
                 index = args.index("-c")
                 if index + 1 < len(args):
-                    found += payloads(args[index + 1], depth + 1)
+                    found += payloads(args[index + 1], depth + 1, inline_js)
     return list(dict.fromkeys(found))
 
 
@@ -114,6 +127,24 @@ def _command(words: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
+def _inline_checker(scope: Scope) -> InlineCheck:
+    """What inline JS does, from the real code analysis: its findings, capability APIs and non-relative imports.
+    None when it only loads files of the package (which the code gate scans like any other file)."""
+    config = build_config(scope.ctx.rules, lambda key, default: default)
+
+    def check(code: str) -> str | None:
+        result = analyze_file("<inline>.js", ".js", code.encode("utf-8", "replace"), config)
+        rules = sorted({f.rule_id for f in result.findings})
+        apis = sorted({use.api for use in result.api_uses})
+        outside = sorted({i.specifier for i in result.imports if not i.specifier.startswith((".", "/"))})
+        if result.skip_reason and result.skip_reason != "no-prefilter-hit":
+            return f"could not be analysed ({result.skip_reason})"
+        parts = [*(f"triggers {r}" for r in rules), *(f"uses {a}" for a in apis), *(f"loads {m}" for m in outside)]
+        return ", ".join(parts[:4]) if parts else None
+
+    return check
+
+
 def check_install_payloads(scope: Scope) -> Iterator[Finding]:
     hooks = scope.ctx.rules.data("manifest").get("install_scripts", ("preinstall", "install", "postinstall"))
     scripts = scope.data.get("scripts")
@@ -122,7 +153,7 @@ def check_install_payloads(scope: Scope) -> Iterator[Finding]:
         script = declared.get(hook)
         if not isinstance(script, str):
             continue
-        found = payloads(script)
+        found = payloads(script, inline_js=_inline_checker(scope))
         if not found:
             continue
         yield scope.at(
