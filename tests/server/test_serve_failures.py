@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
+import jsonschema
 import pytest
 from serve_helpers import OPTIONS, clean_archive
 
@@ -28,7 +32,11 @@ def check(url: str, body: bytes, **params: str) -> httpx.Response:
     return httpx.post(f"{url}/v1/check", content=body, params=params, timeout=120)
 
 
+SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "src/extgate/schemas/verdict.schema.json").read_text())
+
+
 def internal_errors(response: httpx.Response) -> list[str]:
+    jsonschema.validate(response.json(), SCHEMA)  # a fail-closed verdict is still the JSON contract
     return [f["message"] for f in response.json()["findings"] if f["rule_id"] == "engine/internal-error"]
 
 
@@ -68,11 +76,23 @@ def test_past_max_concurrency_answers_429_with_retry_after() -> None:
 
     with serve_in_thread(config) as base, ThreadPoolExecutor(max_workers=1) as threads:
         first = threads.submit(httpx.post, f"{base}/v1/check", content=slow_body(), timeout=120)
-        for _ in range(200):  # until the slow request is in flight
+        for _ in range(1200):  # until the slow request is in flight (bounded: 60 s)
             if httpx.get(f"{base}/healthz").json()["in_flight"] == 1:
                 break
             threading.Event().wait(0.05)
+        else:
+            release.set()
+            pytest.fail("the slow upload never became in flight")
         busy = check(base, clean_archive())
         release.set()
         assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
         assert first.result().status_code == 200 and first.result().json()["status"] == "passed"
+
+
+def test_a_body_that_never_finishes_arriving_is_408(url: str) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(b"POST /v1/check?timeout=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"\0" * 10)
+        reply = sock.recv(4096).decode("latin-1")
+    assert reply.startswith("HTTP/1.1 408"), reply[:200]
+    assert check(url, clean_archive(4)).json()["status"] == "passed"  # its slot was given back

@@ -73,19 +73,30 @@ class ServeProcess:
 
 @contextmanager
 def serve_in_thread(config: object) -> Iterator[str]:
-    """Run `create_app(config)` under uvicorn in a thread; yields the base URL."""
-    import uvicorn
-
+    """Run `create_app(config)` under uvicorn in a thread; yields the base URL once every worker is ready."""
     from extgate.server import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
+    with app_in_thread(create_app(config)) as url:  # type: ignore[arg-type]
         wait_healthy(url)
         yield url
+
+
+@contextmanager
+def app_in_thread(app: object) -> Iterator[str]:
+    """Any ASGI app under uvicorn on a free 127.0.0.1 port, in a thread; yields the base URL once it listens."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        if not server.started:
+            raise RuntimeError("uvicorn did not start")
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(30)

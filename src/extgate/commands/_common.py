@@ -15,8 +15,12 @@ from extgate.profiles import PROFILE_NAMES
 from extgate.registry.tls import CaBundleError, ssl_context
 
 
-def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin")
+def add_scan_arguments(parser: argparse.ArgumentParser, *, path_nargs: str | None = None) -> None:
+    what = "archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin"
+    if path_nargs is None:
+        parser.add_argument("path", help=what)
+    else:  # `check`: PATH, or with --each-package the changed files
+        parser.add_argument("path", nargs=path_nargs, help=f"{what}; with --each-package: changed files (optional)")
     parser.add_argument("--profile", choices=PROFILE_NAMES, help="force a profile (default: detect)")
     parser.add_argument("--manifest-kind", choices=("package.json", "manifest.yaml"), help="force the manifest kind")
     parser.add_argument("--policy", metavar="FILE", help="policy TOML (or a pyproject.toml with [tool.extgate])")

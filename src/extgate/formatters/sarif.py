@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from extgate.formatters.json import score_to_dict
 from extgate.model import Finding, Verdict
@@ -62,9 +63,13 @@ def _fallback_uri(verdict: Verdict) -> str:
         rebased = candidate if root in ("", ".") else f"{root}/{candidate}"
         if rebased in verdict.target.publish_set:
             return rebased
-    if root:
-        return root
-    return verdict.target.path.replace("\\", "/").rsplit("/", 1)[-1] or "."
+    manifest = "manifest.yaml" if verdict.profile == "swamp" else "package.json"
+    return manifest if root in ("", ".") else f"{root}/{manifest}"
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference (RFC 3986): spaces, '%', '#', '?' and non-ASCII in file names percent-encoded."""
+    return quote(path.replace("\\", "/"), safe="/-._~!$&'()*+,;=:@")
 
 
 def automation_id(verdict: Verdict) -> str:
@@ -95,7 +100,10 @@ def _result(finding: Finding, index: int | None, fallback_uri: str, base: str) -
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": (loc.path if loc and loc.path else fallback_uri), "uriBaseId": base},
+                    "artifactLocation": {
+                        "uri": _uri(loc.path if loc and loc.path else fallback_uri),
+                        "uriBaseId": base,
+                    },
                     "region": region,
                 }
             }

@@ -28,8 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from extgate import safeyaml
 from extgate.datafiles import data_dir
 from extgate.frozen import FrozenMap
 from extgate.model import Level
@@ -149,7 +148,7 @@ def load_packs(folder: Path) -> RuleRegistry:
     for path in sorted(folder.glob("*.yaml")):
         text = path.read_bytes()
         digest.update(path.name.encode() + b"\0" + text)
-        doc = yaml.safe_load(text) or {}
+        doc = safeyaml.load(text, path.name) or {}
         pack = str(doc.get("pack", path.stem))
         for raw in doc.get("rules") or ():
             rule = _rule(raw, pack)

@@ -22,7 +22,7 @@ def check_publish_document(body: bytes, policy: Policy, options: Options, max_by
     return check_publish(body, policy, options=options, max_bytes=max_bytes)
 
 
-def failure_verdict(body: bytes, stage: str, reason: str, policy: Policy) -> Verdict:
+def failure_verdict(body: bytes, stage: str, reason: str, policy: Policy, profile: str | None = None) -> Verdict:
     """The fail-closed verdict when a check could not finish (timeout, crashed worker): blocked, saying why."""
     finding = Finding(
         rule_id="engine/internal-error",
@@ -42,6 +42,6 @@ def failure_verdict(body: bytes, stage: str, reason: str, policy: Policy) -> Ver
             bytes=0,
             publish_set=(),
         ),
-        profile="unknown",
+        profile=profile or "npm",  # the engine's default when nothing could be read
         tool_version=__version__,
     )

@@ -137,11 +137,12 @@ class WorkerPool:
         self._slots = threading.Semaphore(workers)
         self._closed = False
 
-    async def run(self, fn: Callable[..., Any], *args: Any, timeout: float) -> Any:
+    async def run(self, fn: Callable[..., Any], *args: Any, timeout: float, deadline: float | None = None) -> Any:
         """Run `fn(*args)` in a worker. `timeout` covers the wait for a free worker and the run (callers bound
-        how many wait)."""
+        how many wait); `deadline` (monotonic) when part of that budget was already spent elsewhere."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, self._run, fn, args, time.monotonic() + timeout, timeout)
+        end = time.monotonic() + timeout if deadline is None else deadline
+        return await loop.run_in_executor(self._threads, self._run, fn, args, end, timeout)
 
     def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], deadline: float, timeout: float) -> Any:
         while True:

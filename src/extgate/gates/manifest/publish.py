@@ -33,23 +33,41 @@ COMPARED = (
 )
 
 
-def metadata_mismatches(published: Mapping[str, Any], package_json: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+# scripts npm derives from a file at the package root when package.json has none (read-package-json's gypfile and
+# serverjs steps)
+DERIVED_SCRIPTS = (("install", "node-gyp rebuild", "binding.gyp"), ("start", "node server.js", "server.js"))
+
+
+def metadata_mismatches(
+    published: Mapping[str, Any], package_json: Mapping[str, Any], files: frozenset[str] = frozenset()
+) -> list[tuple[str, Any, Any]]:
     """(field, published value, tarball value) for every compared field that differs, after npm's own
-    normalization of the tarball's package.json (bin string -> object, bundledDependencies alias, scripts npm
-    derives from files), so a real `npm publish` never differs."""
+    normalization of the tarball's package.json (bin string -> object, `directories.bin`, bundledDependencies
+    alias, optional dependencies removed from `dependencies`, scripts npm derives from the package's `files`), so
+    a real `npm publish` never differs."""
     out = []
     for name in COMPARED:
         ours = _normalized(name, published)
         theirs = _normalized(name, package_json)
         if name == "scripts" and isinstance(ours, dict) and isinstance(theirs, dict):
-            # npm publish adds `install: node-gyp rebuild` for a binding.gyp and `start` for server.js; the
-            # tarball-side check still sees those files, so only accept exactly these derived values
-            for key, derived in (("install", "node-gyp rebuild"), ("start", "node server.js")):
-                if key not in theirs and ours.get(key) == derived:
+            for key, derived, trigger in DERIVED_SCRIPTS:
+                if key not in theirs and trigger in files and ours.get(key) == derived:
                     theirs = {**theirs, key: derived}
+        if name == "bin" and not theirs and _under_bin_dir(ours, package_json):
+            continue
         if ours != theirs:
             out.append((name, ours, theirs))
     return out
+
+
+def _under_bin_dir(bins: Any, package_json: Mapping[str, Any]) -> bool:
+    """npm turns `directories.bin` into `bin` entries in the published metadata."""
+    directories = package_json.get("directories")
+    folder = directories.get("bin") if isinstance(directories, Mapping) else None
+    if not isinstance(folder, str) or not isinstance(bins, dict) or not bins:
+        return False
+    root = posixpath.normpath(folder)
+    return all(isinstance(v, str) and posixpath.dirname(posixpath.normpath(v)) == root for v in bins.values())
 
 
 def _normalized(name: str, doc: Mapping[str, Any]) -> Any:
@@ -66,6 +84,9 @@ def _normalized(name: str, doc: Mapping[str, Any]) -> Any:
             value = {str(pkg).rsplit("/", 1)[-1]: value} if isinstance(pkg, str) else {"": value}
         if isinstance(value, Mapping):
             return {str(k): posixpath.normpath(v) if isinstance(v, str) else v for k, v in value.items()}
+    if name == "dependencies" and isinstance(value, Mapping):
+        optional = doc.get("optionalDependencies")  # npm keeps a dependency listed in both only as optional
+        return {k: v for k, v in value.items() if not (isinstance(optional, Mapping) and k in optional)}
     if name in ("scripts", "dependencies", "optionalDependencies", "peerDependencies", "engines"):
         return dict(value) if isinstance(value, Mapping) else ({} if value is None else value)
     return value
@@ -83,7 +104,8 @@ def publish_findings(ctx: GateContext, claim: PublishClaim, package_json: Mappin
     if not claim.metadata or package_json is None:
         return out
     published = json.loads(claim.metadata)
-    for field, ours, theirs in metadata_mismatches(published, package_json):
+    files = frozenset(entry.path for entry in ctx.package.files)
+    for field, ours, theirs in metadata_mismatches(published, package_json, files):
         out.append(
             ctx.finding(
                 "manifest/publish-metadata-mismatch",
