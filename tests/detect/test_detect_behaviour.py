@@ -29,6 +29,8 @@ EXPECTED = {
     "locale-early-return.js": [("code/environment-targeting", E, 4)],
     "geoip.js": [("code/environment-targeting", W, 3), ("code/environment-targeting", E, 5)],
     "delayed-eval.js": [("code/delayed-execution", E, 3)],
+    "desktop-note.py": [("code/home-write", E, 5)],
+    "npmrc-steal.py": [("code/credential-read", E, 7)],
 }
 
 
