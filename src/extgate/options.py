@@ -28,6 +28,7 @@ class Options:
     now            fixed clock (tests, reproducible runs); None = current UTC time
     acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
     timeout        seconds for each network request
+    jobs           worker processes for per-file analysis of large packages; None = the usable cores, 1 = none
     """
 
     profile: str | None = None
@@ -46,3 +47,4 @@ class Options:
     now: datetime | None = None
     acknowledge_all: bool = False
     timeout: float = 10.0
+    jobs: int | None = None

@@ -27,11 +27,24 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--osv-url", default=DEFAULT_OSV_URL, metavar="URL", help="OSV API base URL")
     parser.add_argument("--osv-db", metavar="PATH", help="offline OSV database: folder of records or all.zip")
     parser.add_argument("--offline", action="store_true", help="no network: cache and --osv-db only")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the local cache")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the local caches")
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: the user cache dir)")
     parser.add_argument("--downloads-url", metavar="URL", help="npm downloads API base URL (low-downloads signal)")
     parser.add_argument("--host-version", metavar="VERSION", help="host version for ABI/engine checks")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per network request")
+    parser.add_argument(
+        "--jobs", type=_jobs, metavar="N", help="worker processes for large packages (default: the usable cores)"
+    )
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
@@ -51,6 +64,7 @@ def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
         host_version=args.host_version,
         network=not args.offline,
         timeout=args.timeout,
+        jobs=args.jobs,
         **extra,  # type: ignore[arg-type]
     )
 
