@@ -84,6 +84,8 @@ class FileRunner:
     def __init__(self, cache: ResultCache | None = None, jobs: int = 1) -> None:
         self.cache: ResultCache = cache or NoCache()
         self.jobs = max(1, jobs)
+        self.min_files = PARALLEL_MIN_FILES
+        self.min_bytes = PARALLEL_MIN_BYTES
 
     @classmethod
     def from_options(cls, use_cache: bool, cache_dir: str | None, jobs: int | None) -> FileRunner:
@@ -105,7 +107,7 @@ class FileRunner:
         missing = [i for i, result in enumerate(results) if result is None]
         work = [calls[i] for i in missing]
         size = sum(len(a) for call in work for a in call if isinstance(a, bytes))
-        if self.jobs > 1 and len(work) >= PARALLEL_MIN_FILES and size >= PARALLEL_MIN_BYTES:
+        if self.jobs > 1 and len(work) >= self.min_files and size >= self.min_bytes:
             fns = [fn] * len(work)
             configs = [config] * len(work)
             computed = list(_pool(self.jobs).map(_apply, fns, configs, work, chunksize=_CHUNK))
