@@ -7,7 +7,13 @@ written. Any exception inside a stage becomes an `engine/internal-error` finding
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import time
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 from extgate import __version__
 from extgate.cache import FileRunner
@@ -15,6 +21,7 @@ from extgate.facts import Facts
 from extgate.gates.archive import ArchiveGate
 from extgate.gates.code import CodeGate
 from extgate.gates.content import ContentGate
+from extgate.gates.drift import DriftGate
 from extgate.gates.interface import Gate, GateContext
 from extgate.gates.manifest import ManifestGate
 from extgate.gates.safety import SafetyGate
@@ -23,21 +30,26 @@ from extgate.intake import Source, open_source
 from extgate.model import Finding, Package, Score, Verdict, status_for
 from extgate.options import Options
 from extgate.policy import Policy
-from extgate.profiles import detect_profile, get_profile
 from extgate.rules.registry import load_registry
 from extgate.scoring import score as compute_score
-from extgate.stages import describe, effective_policy, finalize, intake_limits, internal_error, target_of
+from extgate.stages import describe, finalize, intake_limits, internal_error, profile_and_policy, target_of
 
 # archive integrity -> file safety -> code safety (parsers, then content/secrets) -> manifest/policy -> trust
-GATES: tuple[Gate, ...] = (ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate())
+# -> drift (what changed since the baseline; a no-op without --baseline)
+GATES: tuple[Gate, ...] = (
+    ArchiveGate(), SafetyGate(), CodeGate(), ContentGate(), ManifestGate(), TrustGate(), DriftGate()
+)  # fmt: skip
 
 
-def check(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
-    """Run every gate on `source` (archive path, directory, bytes or binary stream) and return the verdict."""
+def check(
+    source: Source, policy: Policy | Mapping[str, Any] | None = None, *, options: Options | None = None
+) -> Verdict:
+    """Run every gate on `source` (archive path, directory, bytes or binary stream) and return the verdict.
+    `policy` may be a mapping shaped like the policy file (Policy.from_mapping)."""
     started = time.perf_counter()
     options = options or Options()
     rules = load_registry()
-    policy = policy or Policy()
+    policy = Policy.coerce(policy)
     findings: list[Finding] = []
     notes: list[str] = []
 
@@ -49,9 +61,9 @@ def check(source: Source, policy: Policy | None = None, *, options: Options | No
         findings.append(internal_error("intake", exc))
 
     # 2. profile and the policy that applies (caller's, author's directory policy, in-archive tightening)
-    profile = get_profile(options.profile or detect_profile(package), rules)
-    policy, policy_notes = effective_policy(policy, package, rules)
+    profile, policy, policy_notes, problems = profile_and_policy(package, policy, options, rules)
     notes += policy_notes
+    findings += problems
 
     # 3. gates in order; each sees what earlier gates learned
     facts = Facts()
@@ -92,12 +104,26 @@ def check(source: Source, policy: Policy | None = None, *, options: Options | No
         dependencies=facts.dependencies,
         notes=tuple(notes) + facts.notes,
         manifest={k: manifest[k] for k in ("name", "version") if isinstance(manifest.get(k), str)},
+        baseline=facts.baseline,
     )
 
 
-async def acheck(source: Source, policy: Policy | None = None, *, options: Options | None = None) -> Verdict:
-    """`check` for an event loop (the publish service): runs in a worker thread; the engine holds no shared state."""
-    return await asyncio.to_thread(check, source, policy, options=options)
+async def acheck(
+    source: Source,
+    policy: Policy | Mapping[str, Any] | None = None,
+    *,
+    options: Options | None = None,
+    executor: Executor | None = None,
+    limiter: AbstractAsyncContextManager[Any] | None = None,
+) -> Verdict:
+    """`check` for an event loop (a publish service). Runs in `executor` (a ProcessPoolExecutor for CPU-bound
+    services; inputs and the verdict are picklable), else in a worker thread. `limiter` (an asyncio.Semaphore)
+    bounds how many checks run at once; the engine holds no shared state."""
+    call = functools.partial(check, source, Policy.coerce(policy), options=options)
+    async with limiter or contextlib.nullcontext():
+        if executor is None:
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
 
 
 __all__ = ["GATES", "acheck", "check", "finalize", "internal_error"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extgate.frozen import FrozenMap
-from extgate.model import Dependency
+from extgate.model import Baseline, Dependency
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +60,46 @@ class ApiUse:
 
 
 @dataclass(frozen=True, slots=True)
+class Behaviour:
+    """A behaviour the code shows (gates/code/behaviour.py): rule id, the kind of behaviour ('home-write',
+    'credential-read', 'timezone-targeting', ...) and where. Compared across releases by the drift gate."""
+
+    rule_id: str
+    kind: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CodeFile:
+    """Per-file facts of the code gate, for the drift gate.
+
+    obfuscated, minified   the file was flagged code/obfuscated, code/minified
+    rules                  (rule id, first line) of every code rule that fired in the file, before policy
+                           filtering (what the code does, not what the caller's policy reports)
+    """
+
+    path: str
+    language: str
+    obfuscated: bool = False
+    minified: bool = False
+    rules: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class CodeFacts:
     """imports   every module specifier the code loads (verbatim: 'npm:zod@4', 'jsr:@std/path', './util.js')
     api_uses     capability-bearing APIs used (names: rules/code.yaml `data.api_names`)
     stats        debug counters of the code gate: files, parsed, skipped:<reason> (e.g. skipped:no-prefilter-hit)
+    files        per-file flags (obfuscated, minified) of every code file analysed
+    behaviours   behaviour-rule hits (home-folder writes, credential reads, targeting, delayed payloads)
     """
 
     imports: tuple[ImportRef, ...] = ()
     api_uses: tuple[ApiUse, ...] = ()
     stats: Mapping[str, int] = field(default_factory=lambda: FrozenMap({}))
+    files: tuple[CodeFile, ...] = ()
+    behaviours: tuple[Behaviour, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +110,4 @@ class Facts:
     code: CodeFacts | None = None
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
+    baseline: Baseline | None = None

@@ -1,17 +1,22 @@
 """Plain, immutable, picklable data shared by every part of extgate.
 
-Nothing in this module does I/O. Gates build `Finding`s, intake builds a `Package`, the engine builds a `Verdict`.
+Nothing in this module does I/O, and it imports nothing of extgate's but `frozen`: it is the bottom of the house.
+Gates build `Finding`s, intake builds a `Package`, the engine builds a `Verdict`; formatters depend on this module,
+never the reverse. The `to_dict` methods give the plain data of the JSON contract (`SCHEMA_VERSION`); rendering
+it (JSON text, SARIF, markdown) is `extgate.formatters`' job.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from extgate.frozen import FrozenMap
+
+SCHEMA_VERSION = "1.1"  # the JSON verdict contract (schemas/verdict.schema.json); 1.1 added `baseline`
 
 
 class Level(StrEnum):
@@ -110,6 +115,26 @@ class Finding:
         normalized = " ".join(evidence.split())
         raw = "\0".join((self.rule_id, self.path or "", normalized))
         return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as in the JSON verdict."""
+        loc = self.location
+        return {
+            "rule_id": self.rule_id,
+            "level": self.level.value,
+            "gate": self.gate,
+            "message": self.message,
+            "path": loc.path if loc else None,
+            "line": loc.line if loc else None,
+            "column": loc.column if loc else None,
+            "end_line": loc.end_line if loc else None,
+            "end_column": loc.end_column if loc else None,
+            "snippet": self.snippet,
+            "fingerprint": self.fingerprint,
+            "acknowledged": self.acknowledged,
+            "acknowledgement": self.acknowledgement,
+            "properties": dict(self.properties),
+        }
 
 
 def truncate(text: str, limit: int = 200) -> str:
@@ -291,6 +316,21 @@ class Dependency:
     location: Location | None = None
     direct: bool = True
 
+    def to_dict(self) -> dict[str, Any]:
+        """The dependency as in the JSON verdict."""
+        return {
+            "name": self.name,
+            "spec": self.spec,
+            "resolved": self.resolved,
+            "source": self.source,
+            "status": self.status,
+            "direct": self.direct,
+            "path": self.location.path if self.location else None,
+            "line": self.location.line if self.location else None,
+            "advisories": [{**asdict(a), "aliases": list(a.aliases), "fixed": list(a.fixed)} for a in self.advisories],
+            "signals": list(self.signals),
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class FactorResult:
@@ -320,10 +360,19 @@ class Score:
     rubric_version: str
     factors: tuple[FactorResult, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["factors"] = [asdict(f) for f in self.factors]
+        return data
+
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """What was scanned: the archive's digests and the set of paths that would be published."""
+    """What was scanned: the archive's digests and the set of paths that would be published.
+
+    root  the package's folder relative to the repository root when paths were rebased onto it (`--repo-root`,
+          `--each-package`): every location path then starts with it; '' = paths are relative to the package
+    """
 
     path: str
     sha256: str
@@ -331,6 +380,37 @@ class Target:
     files: int
     bytes: int
     publish_set: tuple[str, ...]
+    root: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What the drift gate compared against (the verdict's `baseline` block).
+
+    status     'compared', 'unavailable' (could not be read or fetched: a finding says why), 'none' (the
+               registry has no earlier version: a first release)
+    source     the path given, or the tarball URL fetched for `--baseline auto`
+    name, version   of the baseline's manifest ('' when unknown)
+    sha256, integrity  of the baseline archive ('' for a directory)
+    files      files in the baseline
+    changes    drift findings produced
+    added, removed, modified  file counts by path between the two publish sets
+    """
+
+    status: str
+    source: str = ""
+    name: str = ""
+    version: str = ""
+    sha256: str = ""
+    integrity: str = ""
+    files: int = 0
+    changes: int = 0
+    added: int = 0
+    removed: int = 0
+    modified: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +427,7 @@ class Verdict:
     dependencies: tuple[Dependency, ...] = ()
     notes: tuple[str, ...] = ()
     manifest: Mapping[str, Any] = field(default_factory=lambda: FrozenMap({}))
+    baseline: Baseline | None = None  # set when the check compared against an earlier release (--baseline)
 
     @property
     def blocked(self) -> bool:
@@ -357,19 +438,35 @@ class Verdict:
         return self.status is Status.PASSED
 
     def to_dict(self) -> dict[str, Any]:
-        from extgate.formatters.json import verdict_to_dict
-
-        return verdict_to_dict(self)
-
-    def to_json(self) -> str:
-        from extgate.formatters import json as json_formatter
-
-        return json_formatter.render(self)
-
-    def to_sarif(self) -> str:
-        from extgate.formatters import sarif
-
-        return sarif.render(self)
+        """The JSON verdict as plain data (`schema_version` SCHEMA_VERSION). Text: `extgate.formatters.to_json`."""
+        counts = {"error": 0, "warning": 0, "note": 0, "acknowledged": 0}
+        for f in self.findings:
+            counts[f.level.value] += 1
+            counts["acknowledged"] += int(f.acknowledged)
+        target = self.target
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "extgate", "version": self.tool_version},
+            "target": {
+                "path": target.path,
+                "sha256": target.sha256,
+                "integrity": target.integrity,
+                "files": target.files,
+                "bytes": target.bytes,
+                "publish_set": list(target.publish_set),
+                **({"root": target.root} if target.root else {}),
+            },
+            "package": dict(self.manifest),
+            "profile": self.profile,
+            "status": self.status.value,
+            "summary": counts,
+            "findings": [f.to_dict() for f in self.findings],
+            "score": self.score.to_dict() if self.score is not None else None,
+            "dependencies": [d.to_dict() for d in self.dependencies],
+            "notes": list(self.notes),
+            "baseline": self.baseline.to_dict() if self.baseline is not None else None,
+            "duration_ms": self.duration_ms,
+        }
 
 
 def status_for(findings: Iterable[Finding]) -> Status:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
+from extgate.publish.interface import PublishClaim
 
 DEFAULT_OSV_URL = "https://api.osv.dev"
 
@@ -29,6 +32,12 @@ class Options:
     acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
     timeout        seconds for each network request
     jobs           worker processes for per-file analysis of large packages; None = the usable cores, 1 = none
+    baseline       the previous release to compare with (drift gate): an archive or directory path, or 'auto' for
+                   the previous published version on `registry`; None = no drift comparison
+    ca_bundle      PEM CA file or folder trusted INSTEAD of the system store (corporate proxies); None = system
+                   trust store + SSL_CERT_FILE/SSL_CERT_DIR (extgate.registry.tls)
+    publish        the registry's publish document for this archive (`extgate.publish`): its metadata is compared
+                   with the tarball's package.json (manifest/publish-metadata-mismatch); None = a plain archive check
     """
 
     profile: str | None = None
@@ -48,3 +57,20 @@ class Options:
     acknowledge_all: bool = False
     timeout: float = 10.0
     jobs: int | None = None
+    baseline: str | None = None
+    ca_bundle: str | None = None
+    publish: PublishClaim | None = None
+
+    def __post_init__(self) -> None:
+        # A lone string is one scope, not a sequence of one-character scopes ('@acme' -> ('@acme',)).
+        object.__setattr__(self, "publishers", _scopes(self.publishers))
+
+
+def _scopes(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,) if value else ()
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray)):
+        items = tuple(value)
+        if all(isinstance(item, str) for item in items):
+            return items
+    raise TypeError(f"Options.publishers must be a scope string or an iterable of strings, not {value!r:.80}")

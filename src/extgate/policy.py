@@ -49,9 +49,13 @@ class RuleSetting:
 
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:
+    """fingerprint: the finding's; reason and rule: informational; untrusted: it came from a policy file inside an
+    uploaded archive (it then cannot acknowledge rules marked `in_archive_ack: false`)."""
+
     fingerprint: str
     reason: str = ""
     rule: str = ""
+    untrusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class Policy:
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: _EMPTY)
     acknowledgements: Mapping[str, Acknowledgement] = field(default_factory=lambda: FrozenMap({}))
     source: str = ""
+    trusted_only: frozenset[str] = frozenset()  # rule ids only the caller's policy may acknowledge
 
     # -- queries -------------------------------------------------------------------------------------------------
     def rule_enabled(self, rule_id: str) -> bool:
@@ -86,6 +91,8 @@ class Policy:
             if setting and setting.level is not None and finding.rule_id != "engine/internal-error":
                 finding = replace(finding, level=setting.level)
             ack = self.acknowledgements.get(finding.fingerprint)
+            if ack and ack.untrusted and finding.rule_id in self.trusted_only:
+                ack = None  # a warning that means "not analysed": the uploader cannot wave it through
             if ack and finding.level is Level.WARNING:
                 finding = replace(finding, acknowledged=True, acknowledgement=f"policy: {ack.reason}".rstrip(": "))
             out.append(finding)
@@ -93,21 +100,48 @@ class Policy:
 
     # -- building ------------------------------------------------------------------------------------------------
     @classmethod
+    def coerce(cls, value: Policy | Mapping[str, Any] | None) -> Policy:
+        """What `check(source, policy)` accepts: a Policy, None (defaults) or a mapping shaped like the TOML file
+        (`{"rules": {"code/eval": {"level": "warning"}}}`, read with `from_mapping`)."""
+        if value is None:
+            return cls()
+        if isinstance(value, Policy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_mapping(value, "<mapping>")
+        raise TypeError(f"policy must be a Policy, a mapping or None, not {type(value).__name__}")
+
+    @classmethod
     def from_mapping(cls, doc: Mapping[str, Any], source: str = "") -> Policy:
+        """A policy from a mapping shaped like the TOML file: `rules` (id -> {enabled, level}), `acknowledge`
+        (a list of {fingerprint, reason, rule}) and any gate's settings table (`archive`, `trust`...).
+        A value of the wrong shape raises PolicyError (never a TypeError/AttributeError), so a hostile in-archive
+        policy is reported, not a crash."""
+        where = source or "policy"
+        if not isinstance(doc, Mapping):
+            raise PolicyError(f"{where}: a policy must be a table")
         rules: dict[str, RuleSetting] = {}
-        for rule_id, raw in (doc.get("rules") or {}).items():
+        for rule_id, raw in _table(doc.get("rules"), f"{where}: rules").items():
             if not isinstance(raw, Mapping):
-                raise PolicyError(f"{source}: rules.{rule_id!r} must be a table")
+                raise PolicyError(f"{where}: rules.{rule_id!r} must be a table")
             level = raw.get("level")
             try:
                 parsed = Level(level) if level is not None else None
-            except ValueError:
-                raise PolicyError(f"{source}: rules.{rule_id!r}.level must be error, warning or note") from None
-            rules[str(rule_id)] = RuleSetting(enabled=bool(raw.get("enabled", True)), level=parsed)
+            except (ValueError, TypeError):
+                raise PolicyError(f"{where}: rules.{rule_id!r}.level must be error, warning or note") from None
+            enabled = raw.get("enabled", True)
+            if not isinstance(enabled, bool):
+                raise PolicyError(f"{where}: rules.{rule_id!r}.enabled must be true or false")
+            rules[str(rule_id)] = RuleSetting(enabled=enabled, level=parsed)
         acks: dict[str, Acknowledgement] = {}
-        for raw in doc.get("acknowledge") or ():
-            if not isinstance(raw, Mapping) or not raw.get("fingerprint"):
-                raise PolicyError(f"{source}: every [[acknowledge]] needs a fingerprint")
+        listed = doc.get("acknowledge")
+        if listed is not None and not isinstance(listed, list):
+            raise PolicyError(f"{where}: acknowledge must be an array of tables ([[acknowledge]])")
+        for raw in listed or ():
+            if not isinstance(raw, Mapping) or not isinstance(raw.get("fingerprint"), str) or not raw["fingerprint"]:
+                raise PolicyError(f"{where}: every [[acknowledge]] needs a fingerprint (a string)")
+            if not all(isinstance(raw.get(key, ""), str) for key in ("reason", "rule")):
+                raise PolicyError(f"{where}: [[acknowledge]] reason and rule must be strings")
             ack = Acknowledgement(str(raw["fingerprint"]), str(raw.get("reason", "")), str(raw.get("rule", "")))
             acks[ack.fingerprint] = ack
         sections = {
@@ -125,9 +159,23 @@ class Policy:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise PolicyError(f"cannot read policy {path}: {exc}") from exc
+        except RecursionError:  # tomllib recurses per nested array/inline table
+            raise PolicyError(f"cannot read policy {path}: nested too deeply") from None
         if path.name == "pyproject.toml":
-            doc = doc.get("tool", {}).get("extgate", {})
+            tool = doc.get("tool")
+            doc = tool.get("extgate", {}) if isinstance(tool, Mapping) else {}
         return cls.from_mapping(doc, str(path))
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "") -> Policy:
+        """Parse policy TOML text (e.g. a file inside an uploaded archive); any defect raises PolicyError."""
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"{source}: {exc}") from exc
+        except RecursionError:
+            raise PolicyError(f"{source}: nested too deeply") from None
+        return cls.from_mapping(doc, source)
 
     @classmethod
     def discover(cls, directory: str | Path) -> Policy | None:
@@ -155,8 +203,11 @@ class Policy:
             " + ".join(s for s in (self.source, other.source) if s),
         )
 
-    def tightened_by(self, untrusted: Policy, default_level: Mapping[str, Level]) -> Policy:
-        """Apply an in-archive policy: only raises of rule levels and acknowledgements of warnings are taken."""
+    def tightened_by(
+        self, untrusted: Policy, default_level: Mapping[str, Level], trusted_only: frozenset[str] = frozenset()
+    ) -> Policy:
+        """Apply an in-archive policy: only raises of rule levels and acknowledgements of warnings are taken, and
+        its acknowledgements never cover the `trusted_only` rules (warnings that mean "not analysed")."""
         rules = dict(self.rules)
         for rule_id, setting in untrusted.rules.items():
             current = rules.get(rule_id, RuleSetting())
@@ -165,11 +216,20 @@ class Policy:
             base = current.level or default_level.get(rule_id)
             if setting.enabled and setting.level and base and setting.level.rank > base.rank:
                 rules[rule_id] = RuleSetting(True, setting.level)
-        acks = {**untrusted.acknowledgements, **self.acknowledgements}
-        return Policy(FrozenMap(rules), self.sections, FrozenMap(acks), self.source)
+        marked = {k: replace(v, untrusted=True) for k, v in untrusted.acknowledgements.items()}
+        acks = {**marked, **self.acknowledgements}
+        return Policy(FrozenMap(rules), self.sections, FrozenMap(acks), self.source, self.trusted_only | trusted_only)
 
     def with_acknowledgement(self, ack: Acknowledgement) -> Policy:
         return replace(self, acknowledgements=FrozenMap({**self.acknowledgements, ack.fingerprint: ack}))
+
+
+def _table(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return _EMPTY
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where} must be a table")
+    return value
 
 
 def dump_acknowledgements(acks: Iterable[Acknowledgement]) -> str:

@@ -62,7 +62,7 @@ def detect_profile(package: Package) -> str:
     if raw is not None and len(raw) <= _MAX_SNIFF:
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # the manifest gate reports the unreadable package.json
             return "npm"
         if isinstance(doc, dict) and isinstance(doc.get("cinatra"), dict):
             return "cinatra"

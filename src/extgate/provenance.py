@@ -3,7 +3,9 @@
 A sidecar (JSON) records the package identity from its manifest, the payload's digests (sha256 hex, as
 Orchestra verifies on install, and the sha512 SRI string npm uses), its size, when it was published, the
 extgate version and the verdict's canonical digest (sha256 of the verdict JSON without timing). `verify`
-recomputes the digests and re-reads the manifest of an archive and lists every mismatch.
+recomputes the digests and re-reads the manifest of an archive and lists every mismatch. A sidecar attests a
+pass: `extgate provenance` writes none for a package that did not pass, and `verify` rejects a sidecar whose
+verdict is anything but `passed`.
 
     {"schema": "extgate.provenance/1", "name": "@acme/x", "version": "1.2.0",
      "payload": {"file": "x-1.2.0.tgz", "sha256": "...", "integrity": "sha512-...", "size": 1234},
@@ -40,14 +42,15 @@ class Payload:
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
-    """One field of the sidecar that does not match the archive."""
+    """One field of the sidecar that does not match the archive (or a sidecar that attests no pass: `detail`)."""
 
     field: str
     expected: str
     actual: str
+    detail: str = ""
 
     def __str__(self) -> str:
-        return f"{self.field}: sidecar says {self.expected}, archive has {self.actual}"
+        return self.detail or f"{self.field}: sidecar says {self.expected}, archive has {self.actual}"
 
 
 def digest_file(path: Path) -> Payload:
@@ -123,10 +126,17 @@ def verify(archive: Path, sidecar: Any, package: Package | None = None) -> list[
     if not isinstance(sidecar, Mapping) or sidecar.get("schema") != SCHEMA:
         found = sidecar.get("schema") if isinstance(sidecar, Mapping) else type(sidecar).__name__
         return [Mismatch("schema", SCHEMA, str(found))]
+    mismatches: list[Mismatch] = []
+    verdict = sidecar.get("verdict")
+    status = verdict.get("status") if isinstance(verdict, Mapping) else None
+    if status != "passed":
+        mismatches.append(
+            Mismatch("verdict.status", str(status), "passed", f"verdict.status: sidecar says {status}, not passed")
+        )
     recorded = sidecar.get("payload")
     recorded = recorded if isinstance(recorded, Mapping) else {}
     actual = digest_file(archive)
-    mismatches = [
+    mismatches += [
         Mismatch(f"payload.{key}", str(recorded.get(key)), str(value))
         for key, value in (("sha256", actual.sha256), ("integrity", actual.integrity), ("size", actual.size))
         if recorded.get(key) != value

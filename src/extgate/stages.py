@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 import traceback
 from collections import Counter
 from collections.abc import Sequence
@@ -13,8 +12,8 @@ from extgate.intake import Source
 from extgate.intake.interface import IntakeLimits
 from extgate.model import EntryKind, Finding, Level, Package, Target, truncate
 from extgate.options import Options
-from extgate.policy import POLICY_FILE_NAMES, Policy
-from extgate.profiles import PROFILE_NAMES, get_profile
+from extgate.policy import POLICY_FILE_NAMES, Policy, PolicyError
+from extgate.profiles import PROFILE_NAMES, Profile, detect_profile, get_profile
 from extgate.rules.registry import RuleRegistry
 
 
@@ -29,6 +28,22 @@ def intake_limits(policy: Policy, options: Options, rules: RuleRegistry) -> Inta
     return IntakeLimits(
         max_files=cap("max_files"), max_file_bytes=cap("max_file_bytes"), max_total_bytes=cap("max_total_bytes")
     )
+
+
+def profile_and_policy(
+    package: Package, policy: Policy, options: Options, rules: RuleRegistry
+) -> tuple[Profile, Policy, list[str], list[Finding]]:
+    """The profile and the policy that applies, failing closed: a crash in either (a hostile manifest or policy
+    file) is an internal-error finding, with the npm profile and the caller's own policy standing in."""
+    try:
+        profile = get_profile(options.profile or detect_profile(package), rules)
+    except Exception as exc:
+        return get_profile("npm", rules), policy, [], [internal_error("profile detection", exc)]
+    try:
+        effective, notes = effective_policy(policy, package, rules)
+    except Exception as exc:
+        return profile, policy, [], [internal_error("policy loading", exc)]
+    return profile, effective, notes, []
 
 
 def effective_policy(policy: Policy, package: Package, rules: RuleRegistry) -> tuple[Policy, list[str]]:
@@ -46,12 +61,16 @@ def effective_policy(policy: Policy, package: Package, rules: RuleRegistry) -> t
         if raw is None:
             continue
         try:
-            inside = Policy.from_mapping(tomllib.loads(raw.decode("utf-8")), f"archive:{name}")
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as exc:
+            inside = Policy.from_toml(raw.decode("utf-8"), f"archive:{name}")
+        except (UnicodeDecodeError, PolicyError) as exc:
             notes.append(f"policy: ignored unreadable in-archive {name}: {truncate(str(exc), 120)}")
             continue
-        policy = policy.tightened_by(inside, {rule.id: rule.level for rule in rules})
-        notes.append(f"policy: in-archive {name} applied (it can only raise levels and acknowledge warnings)")
+        trusted_only = frozenset(rule.id for rule in rules if not rule.in_archive_ack)
+        policy = policy.tightened_by(inside, {rule.id: rule.level for rule in rules}, trusted_only)
+        notes.append(
+            f"policy: in-archive {name} applied (it can only raise levels and acknowledge warnings; "
+            "warnings that mean 'not analysed' need the caller's policy)"
+        )
     return policy, notes
 
 

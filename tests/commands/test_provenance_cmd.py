@@ -64,11 +64,30 @@ def test_verdict_digest_changes_with_the_verdict(tmp_path: Path) -> None:
     archive = tgz(tmp_path / "a.tgz", GOOD)
     assert provenance(archive, tmp_path / "plain.json") == 0
     plain = json.loads((tmp_path / "plain.json").read_text())["verdict"]["digest"]
+    other = tgz(tmp_path / "b.tgz", {**GOOD, "index.js": "module.exports = (s) => String(s);\n"})
+    assert provenance(other, tmp_path / "other.json") == 0
+    assert json.loads((tmp_path / "other.json").read_text())["verdict"]["digest"] != plain
+
+
+def test_no_sidecar_for_a_blocked_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     blocked_archive = tgz(tmp_path / "b.tgz", {**GOOD, "package.json": json.dumps({"name": "x", "version": "v1"})})
     assert provenance(blocked_archive, tmp_path / "blocked.json") == 1
-    blocked = json.loads((tmp_path / "blocked.json").read_text())
-    assert blocked["verdict"]["status"] == "blocked"  # written, and never looks like a pass
-    assert blocked["verdict"]["digest"] != plain
+    assert not (tmp_path / "blocked.json").exists()
+    err = capsys.readouterr().err
+    assert "no sidecar written: BLOCKED" in err and "error[manifest/" in err
+
+
+def test_verify_rejects_a_sidecar_whose_verdict_did_not_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tgz(tmp_path / "a.tgz", GOOD)
+    provenance(archive, tmp_path / "s.json")
+    doc = json.loads((tmp_path / "s.json").read_text())
+    doc["verdict"]["status"] = "blocked"  # e.g. written by an older extgate that marked instead of refusing
+    (tmp_path / "s.json").write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["verify", str(archive), str(tmp_path / "s.json")]) == 1
+    assert "MISMATCH verdict.status: sidecar says blocked, not passed" in capsys.readouterr().out
 
 
 def test_provenance_needs_an_archive_file(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from helpers import FuncGate, registry_with_test_rules, use_package
 
 from extgate import Options, check
-from extgate.formatters import markdown, sarif, text
+from extgate.formatters import markdown, sarif, text, to_json, to_sarif
 from extgate.gates.interface import GateContext
 from extgate.model import Finding, Package, Verdict
 
@@ -36,7 +36,7 @@ def verdict(monkeypatch: pytest.MonkeyPatch) -> Verdict:
 
 def test_json_validates_against_shipped_schema(verdict: Verdict) -> None:
     schema = json.loads(resources.files("extgate").joinpath("schemas/verdict.schema.json").read_text())
-    data = json.loads(verdict.to_json())
+    data = json.loads(to_json(verdict))
     jsonschema.validate(data, schema)
     assert data["status"] == "blocked"
     assert data["summary"] == {"error": 1, "warning": 1, "note": 1, "acknowledged": 1}
@@ -45,7 +45,7 @@ def test_json_validates_against_shipped_schema(verdict: Verdict) -> None:
 
 def test_json_schema_rejects_a_broken_verdict(verdict: Verdict) -> None:
     schema = json.loads(resources.files("extgate").joinpath("schemas/verdict.schema.json").read_text())
-    data = json.loads(verdict.to_json())
+    data = json.loads(to_json(verdict))
     data["status"] = "ok"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
@@ -53,12 +53,12 @@ def test_json_schema_rejects_a_broken_verdict(verdict: Verdict) -> None:
 
 def test_sarif_validates_against_oasis_schema(verdict: Verdict) -> None:
     schema = json.loads((FIXTURES / "schemas" / "sarif-schema-2.1.0.json").read_text())
-    log = json.loads(verdict.to_sarif())
+    log = json.loads(to_sarif(verdict))
     jsonschema.Draft4Validator(schema).validate(log)
 
 
 def test_sarif_meets_github_code_scanning_needs(verdict: Verdict) -> None:
-    run = json.loads(verdict.to_sarif())["runs"][0]
+    run = json.loads(to_sarif(verdict))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [r.id for r in registry_with_test_rules()]
     for rule in rules:

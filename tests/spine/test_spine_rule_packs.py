@@ -37,4 +37,5 @@ def test_rule_ids_are_unique_and_gates_known() -> None:
         "fixtures",
         "trust",
         "engine",
+        "drift",
     }

@@ -12,6 +12,8 @@ audit is what a registry really stores. No uplinks: it never reaches the network
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -58,16 +60,16 @@ auth:
   htpasswd:
     file: {root}/htpasswd
     max_users: 100
-uplinks: {{}}
+uplinks: {uplinks}
 packages:
   '@*/*':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
   '**':
     access: $all
     publish: $authenticated
-    unpublish: $authenticated
+    unpublish: $authenticated{proxy}
 max_body_size: 200mb
 server:
   keepAliveTimeout: 60
@@ -76,16 +78,40 @@ log: {{type: file, path: {root}/verdaccio.log, level: warn}}
 
 
 class Verdaccio:
-    """A running server. `url` has no trailing slash; `npmrc` holds the token for the test user."""
+    """A running server. `url` has no trailing slash; `npmrc` holds the token for the test user.
 
-    def __init__(self, root: Path, binary: str, npm: str) -> None:
+    extra_config  YAML appended to the config (a `middlewares:` block); plugins: name -> folder copied into the
+                  config's plugins folder (Verdaccio loads `verdaccio-<name>` from there)
+    uplink        a registry URL to proxy (benchmarks only: tests never reach beyond 127.0.0.1)
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        binary: str,
+        npm: str,
+        *,
+        extra_config: str = "",
+        plugins: dict[str, Path] | None = None,
+        env: dict[str, str] | None = None,
+        uplink: str | None = None,
+    ) -> None:
         self.root = root
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._npm = npm
         (root / "storage").mkdir(parents=True, exist_ok=True)
+        for name, folder in (plugins or {}).items():
+            shutil.copytree(folder, root / "plugins" / name, ignore=shutil.ignore_patterns("test", "node_modules"))
         config = root / "config.yaml"
-        config.write_text(_CONFIG.format(root=root))
+        uplinks, proxy = "{}", ""
+        if uplink:
+            uplinks = "{upstream: {url: '" + uplink + "', timeout: 60s, max_fails: 5}}"
+            proxy = "\n    proxy: upstream"
+        config.write_text(_CONFIG.format(root=root, uplinks=uplinks, proxy=proxy) + extra_config)
+        run_env = {**os.environ, **(env or {})}
+        if run_env.get("SSL_CERT_FILE") and not run_env.get("NODE_EXTRA_CA_CERTS"):
+            run_env["NODE_EXTRA_CA_CERTS"] = run_env["SSL_CERT_FILE"]  # a TLS-inspecting proxy's CA, for the uplink
         self._log = open(root / "stdout.log", "wb")  # noqa: SIM115 -- lives as long as the server
         self._process = subprocess.Popen(
             [binary, "--config", str(config), "--listen", f"127.0.0.1:{self.port}"],
@@ -93,6 +119,7 @@ class Verdaccio:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             cwd=root,
+            env=run_env,
         )
         self.npmrc = root / ".npmrc"
         self.token = ""
@@ -144,8 +171,9 @@ class Verdaccio:
         return " | ".join(parts) or "(no output)"
 
     # -- npm --
-    def npm(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        """Run the real npm CLI against this registry only, with a private cache and config."""
+    def npm(self, *args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the real npm CLI against this registry only, with a private cache and config (`check`: raise when
+        it exits non-zero)."""
         env = {
             **os.environ,
             "npm_config_cache": str(self.root / "npm-cache"),
@@ -159,7 +187,7 @@ class Verdaccio:
         result = subprocess.run(
             command, cwd=cwd or self.root, env=env, capture_output=True, text=True, timeout=120, check=False
         )
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}): {result.stderr[-2000:]}")
         return result
 
@@ -185,6 +213,47 @@ class Verdaccio:
                 target.write_text(text)
             self.publish(pkg, tag=tag)
 
+    def put_package(
+        self, package_json: dict[str, Any], files: dict[str, str] | None = None, *, tag: str = "latest"
+    ) -> None:
+        """Publish over the registry API npm itself uses (PUT of the publish document with the tarball attached),
+        without an npm process per version: for tests that need dozens of small packages."""
+        from support.archives import npm_tgz
+
+        name, version = str(package_json["name"]), str(package_json["version"])
+        tarball = npm_tgz({"package.json": json.dumps(package_json), **(files or {})})
+        base = name.rsplit("/", 1)[-1]
+        filename = f"{base}-{version}.tgz"
+        digest = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+        manifest = {
+            **package_json,
+            "_id": f"{name}@{version}",
+            "dist": {
+                "shasum": hashlib.sha1(tarball).hexdigest(),  # npm's legacy checksum field
+                "integrity": f"sha512-{digest}",
+                "tarball": f"{self.url}/{name}/-/{filename}",
+            },
+        }
+        body = {
+            "_id": name,
+            "name": name,
+            "dist-tags": {tag: version},
+            "versions": {version: manifest},
+            "_attachments": {
+                filename: {
+                    "content_type": "application/octet-stream",
+                    "data": base64.b64encode(tarball).decode(),
+                    "length": len(tarball),
+                }
+            },
+        }
+        encoded = name.replace("/", "%2f")
+        response = httpx.put(
+            f"{self.url}/{encoded}", json=body, headers={"authorization": f"Bearer {self.token}"}, timeout=30
+        )
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"publish {name}@{version}: HTTP {response.status_code} {response.text[:200]}")
+
     def deprecate(self, spec: str, message: str) -> None:
         """`npm deprecate <spec> <message>` (real npm, so the registry stores what npm writes)."""
         self.npm("deprecate", spec, message)
@@ -201,7 +270,14 @@ class Verdaccio:
         return data
 
 
-def start_verdaccio(root: Path) -> Verdaccio:
+def start_verdaccio(
+    root: Path,
+    *,
+    extra_config: str = "",
+    plugins: dict[str, Path] | None = None,
+    env: dict[str, str] | None = None,
+    uplink: str | None = None,
+) -> Verdaccio:
     """Start, wait until it answers, log in. Raises VerdaccioUnavailable (with the reason) when it cannot."""
     binary = verdaccio_binary()
     npm = shutil.which("npm")
@@ -209,7 +285,7 @@ def start_verdaccio(root: Path) -> Verdaccio:
         raise VerdaccioUnavailable(SKIP_REASON)
     if npm is None:
         raise VerdaccioUnavailable("npm not on PATH: registry tests SKIPPED")
-    server = Verdaccio(root, binary, npm)
+    server = Verdaccio(root, binary, npm, extra_config=extra_config, plugins=plugins, env=env, uplink=uplink)
     try:
         server.wait_ready()
         server.login()

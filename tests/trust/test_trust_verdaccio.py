@@ -17,6 +17,7 @@ import pytest
 from trust_helpers import CLOSED_URL, all_raw_records, by_rule, options, package_json, run_gate, trust_policy
 
 import extgate
+from extgate.formatters import to_json
 from extgate.gates.interface import GateResult
 from extgate.model import Finding, Level
 from support.osv_server import OsvServer
@@ -170,5 +171,5 @@ def test_full_check_of_an_extension_directory(registry: Verdaccio, osv: OsvServe
     assert deprecated.line is not None and '"trustfx-deprecated"' in lines[deprecated.line - 1]
     by_name = {d.name: d for d in verdict.dependencies}
     assert by_name["trustfx-ranged"].resolved == "1.3.0" and by_name["minimist"].direct is False
-    as_json = json.loads(verdict.to_json())
+    as_json = json.loads(to_json(verdict))
     assert any(d["name"] == "trustfx-deprecated" and d["status"] == "audited" for d in as_json["dependencies"])

@@ -6,16 +6,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from extgate.commands import UsageError
 from extgate.intake import Source
 from extgate.options import DEFAULT_OSV_URL, Options
 from extgate.policy import Policy, PolicyError
 from extgate.profiles import PROFILE_NAMES
+from extgate.registry.tls import CaBundleError, ssl_context
 
 
-def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin")
+def add_scan_arguments(parser: argparse.ArgumentParser, *, path_nargs: str | None = None) -> None:
+    what = "archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin"
+    if path_nargs is None:
+        parser.add_argument("path", help=what)
+    else:  # `check`: PATH, or with --each-package the changed files
+        parser.add_argument("path", nargs=path_nargs, help=f"{what}; with --each-package: changed files (optional)")
     parser.add_argument("--profile", choices=PROFILE_NAMES, help="force a profile (default: detect)")
     parser.add_argument("--manifest-kind", choices=("package.json", "manifest.yaml"), help="force the manifest kind")
     parser.add_argument("--policy", metavar="FILE", help="policy TOML (or a pyproject.toml with [tool.extgate])")
@@ -35,6 +41,7 @@ def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs", type=_jobs, metavar="N", help="worker processes for large packages (default: the usable cores)"
     )
+    add_ca_bundle_argument(parser)
 
 
 def _jobs(text: str) -> int:
@@ -47,7 +54,30 @@ def _jobs(text: str) -> int:
     return value
 
 
+def add_ca_bundle_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ca-bundle",
+        metavar="PEM",
+        help="CA certificates (file or folder) to trust instead of the system store, e.g. a proxy's CA "
+        "(default: system trust store plus SSL_CERT_FILE / SSL_CERT_DIR)",
+    )
+
+
+def ca_bundle_from_args(args: argparse.Namespace) -> str | None:
+    """The --ca-bundle path, checked now: a bad one is a usage error, not a blocked verdict per request."""
+    if not args.ca_bundle:
+        return None
+    resolved = str(Path(args.ca_bundle).resolve())
+    try:
+        ssl_context(resolved)
+    except CaBundleError as exc:
+        raise UsageError(str(exc)) from None
+    return resolved
+
+
 def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
+    if args.osv_db and not Path(args.osv_db).exists():  # a typo is the caller's mistake, not the package's
+        raise UsageError(f"--osv-db: no such file or directory: {args.osv_db}")
     publishers = tuple(p if p.startswith("@") else f"@{p}" for p in args.publisher)
     return Options(
         profile=args.profile,
@@ -65,6 +95,7 @@ def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
         network=not args.offline,
         timeout=args.timeout,
         jobs=args.jobs,
+        ca_bundle=ca_bundle_from_args(args),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -91,8 +122,8 @@ def policy_from_args(args: argparse.Namespace) -> tuple[Policy, Path | None]:
 
 
 def source_from_args(args: argparse.Namespace) -> Source:
-    if args.path == "-":
-        return sys.stdin.buffer.read()
+    if args.path == "-":  # streamed: intake reads it within its caps, never the whole of it into memory first
+        return cast(BinaryIO, sys.stdin.buffer)
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")

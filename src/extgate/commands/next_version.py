@@ -17,6 +17,7 @@ from pathlib import Path
 
 from extgate.cli import EXIT_BLOCKED, EXIT_PASSED
 from extgate.commands import UsageError
+from extgate.commands._common import add_ca_bundle_argument, ca_bundle_from_args
 from extgate.gates.manifest.versions import next_calver, next_semver, published_versions
 from extgate.intake import open_source
 from extgate.intake.interface import IntakeLimits
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("path", help="archive or directory holding package.json or manifest.yaml")
     p.add_argument("--registry", required=True, metavar="URL", help="npm-style registry to ask")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per network request")
+    add_ca_bundle_argument(p)
     p.add_argument("--today", metavar="YYYY-MM-DD", help="the UTC date for CalVer (default: today)")
     p.set_defaults(handler=run)
 
@@ -57,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if name is None:
         raise UsageError(f"{path}: no readable package.json or manifest.yaml with a `name`")
     try:
-        packument = fetch_packument(args.registry, name, timeout=args.timeout)
+        packument = fetch_packument(args.registry, name, timeout=args.timeout, ca_bundle=ca_bundle_from_args(args))
     except RegistryUnavailable as exc:
         print(f"extgate: error: the registry gave no usable answer ({exc.reason}); no version printed", file=sys.stderr)
         return EXIT_BLOCKED

@@ -16,7 +16,7 @@ from typing import Any
 from extgate.gates.interface import GateContext, GateResult
 from extgate.model import Advisory, Dependency, Finding, Level, Location
 from extgate.registry.client import DEFAULT_REGISTRY
-from extgate.trust.audit import AuditResult, AuditSettings, audit, run_sync
+from extgate.trust.audit import DEFAULT_NODE, AuditResult, AuditSettings, audit, run_sync
 from extgate.trust.cache import DEFAULT_TTLS, Cache
 from extgate.trust.interface import AUDITED, UNRESOLVED, Audited, Declared
 from extgate.trust.signals import DEFAULT_LICENSES, now_utc
@@ -59,11 +59,11 @@ class TrustGate:
                 findings.append(_unresolved(ctx, item, item.reason))
 
         result = AuditResult()
-        if any(item.status == AUDITED for item in collected.declared):
+        if any(item.status == AUDITED for item in collected.declared) or collected.lock:
             settings = _settings(ctx, data)
             cache = Cache.at(ctx.options.cache_dir, enabled=ctx.options.use_cache)
             try:
-                result = run_sync(audit(collected.declared, settings, cache))
+                result = run_sync(audit(collected.declared, settings, cache, collected.lock, collected.lock_declared))
             finally:
                 cache.close()
                 notes += cache.notes
@@ -94,6 +94,7 @@ def _settings(ctx: GateContext, data: Mapping[str, Any]) -> AuditSettings:
         offline=options.offline,
         timeout=options.timeout,
         downloads_url=options.downloads_url,
+        ca_bundle=options.ca_bundle,
         licenses=_strings(ctx.setting("licenses", data.get("licenses", DEFAULT_LICENSES))),
         stale_months=int(ctx.setting("stale_months", data.get("stale_months", 24))),
         min_downloads=int(ctx.setting("min_weekly_downloads", data.get("min_weekly_downloads", 1000))),
@@ -101,6 +102,8 @@ def _settings(ctx: GateContext, data: Mapping[str, Any]) -> AuditSettings:
         max_dependencies=int(ctx.setting("max_dependencies", data.get("max_dependencies", 2000))),
         concurrency=int(ctx.setting("concurrency", data.get("concurrency", 16))),
         signals=frozenset(rule for rule in SIGNAL_RULES if ctx.enabled(rule)),
+        registry_given=options.registry is not None,
+        node_version=str(ctx.setting("node_version", data.get("node_version", DEFAULT_NODE))).lstrip("v"),
         ttls=ttls,
     )
 
@@ -227,14 +230,16 @@ def _result_findings(ctx: GateContext, result: AuditResult, settings: AuditSetti
                 ctx,
                 "trust/registry-unavailable",
                 f"registry {settings.registry} unavailable for {len(failed)} dependenc"
-                f"{'y' if len(failed) == 1 else 'ies'} ({shown}): {reason}. Their versions cannot be resolved or "
-                "audited; check --registry and the network and retry.",
+                f"{'y' if len(failed) == 1 else 'ies'} ({shown}): {reason}. What needs the registry was not "
+                "checked (ranges and dist-tags, what these versions pull in, registry signals such as deprecation "
+                "and install scripts); exact versions were still audited. Check --registry and the network and retry.",
                 first.path,
                 first.line,
                 fail_open,
                 dependencies=tuple(failed),
             )
         )
+    out += _lock_gap_findings(ctx, result)
     if result.audit_failure is not None:
         first_audited = result.audited[0].declared if result.audited else None
         out.append(
@@ -263,12 +268,54 @@ def _result_findings(ctx: GateContext, result: AuditResult, settings: AuditSetti
     return out
 
 
+def _lock_gap_findings(ctx: GateContext, result: AuditResult) -> list[Finding]:
+    """One finding for a lockfile that leaves dependencies of its entries unpinned: an error when extgate could
+    not resolve them either (what npm would install is unknown), a warning when it resolved and audited them."""
+    gaps = result.lock_gaps
+    if not gaps:
+        return []
+    lockfile = result.lock_file or "the lockfile"
+    unresolved = [g for g in gaps if not g.resolved]
+    listed = unresolved or gaps
+    shown = ", ".join(f"{' > '.join((*g.chain, g.name))} {g.spec!r}" for g in listed[:_MAX_NAMES_SHOWN])
+    more = ", ..." if len(listed) > _MAX_NAMES_SHOWN else ""
+    if unresolved:
+        tail = (
+            f"{len(unresolved)} of them could not be resolved ({_outcome(result)}), so what npm installs there is "
+            "unknown and unaudited"
+        )
+    else:
+        tail = "extgate resolved and audited them as npm would today, but each install may get other versions"
+    return [
+        ctx.finding(
+            "trust/lockfile-incomplete",
+            f"{lockfile} is incomplete: {len(gaps)} dependenc{'y' if len(gaps) == 1 else 'ies'} of its entries "
+            f"{'is' if len(gaps) == 1 else 'are'} not pinned in it ({shown}{more}); {tail}. Regenerate it with "
+            "`npm install` (and `npm shrinkwrap` if you ship one) and publish the full file.",
+            path=result.lock_file,
+            level=Level.ERROR if unresolved else Level.WARNING,
+            evidence=f"{lockfile} incomplete",
+            properties={
+                "missing": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in gaps),
+                "unresolved": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in unresolved),
+            },
+        )
+    ]
+
+
+def _outcome(result: AuditResult) -> str:
+    if result.registry_failures:
+        return f"registry unavailable: {result.registry_failures[0][1]}"
+    return "see the trust/unresolved-dependency findings"
+
+
 # -- facts ---------------------------------------------------------------------------------------------------------
 def _dependencies(declared: Sequence[Declared], result: AuditResult) -> tuple[Dependency, ...]:
     by_declared: dict[int, Audited] = {}
     transitive: dict[tuple[str, str], Audited] = {}
     for audited in result.audited:
-        if audited.via:
+        own_entry = audited.declared.source == "lockfile" and audited.declared.name == audited.name
+        if audited.via and not own_entry:
             transitive.setdefault((audited.name, audited.version), audited)
         else:
             by_declared.setdefault(id(audited.declared), audited)

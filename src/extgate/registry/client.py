@@ -77,15 +77,17 @@ def fetch_packument(
     timeout: float = 10.0,
     retry: RetryPolicy = DEFAULT_RETRY,
     max_bytes: int = MAX_BODY_BYTES,
+    ca_bundle: str | None = None,
 ) -> dict[str, Any] | None:
     """The packument of `name` on `registry`; None when the registry says 404 (no such package).
 
     Raises RegistryUnavailable on connection errors, timeouts, 429/5xx (after retries with backoff), other
-    4xx and unusable bodies; ValueError when `name` is not a valid package name.
+    4xx and unusable bodies; ValueError when `name` is not a valid package name. `ca_bundle`: see
+    `extgate.registry.tls.ssl_context`.
     """
     url = packument_url(registry, name)
     with httpx.Client(
-        timeout=timeouts(timeout), headers=HEADERS, follow_redirects=True, verify=ssl_context()
+        timeout=timeouts(timeout), headers=HEADERS, follow_redirects=True, verify=ssl_context(ca_bundle)
     ) as client:
         try:
             data = request_json(client, "GET", url, retry=retry, max_bytes=max_bytes)
@@ -109,6 +111,7 @@ class AsyncRegistryClient:
         concurrency: int = 16,
         retry: RetryPolicy = DEFAULT_RETRY,
         max_bytes: int = MAX_BODY_BYTES,
+        ca_bundle: str | None = None,
     ) -> None:
         self.registry = registry
         self._retry = retry
@@ -117,7 +120,11 @@ class AsyncRegistryClient:
         size = max(1, concurrency)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
         self._client = httpx.AsyncClient(
-            timeout=timeouts(timeout), headers=HEADERS, limits=limits, follow_redirects=True, verify=ssl_context()
+            timeout=timeouts(timeout),
+            headers=HEADERS,
+            limits=limits,
+            follow_redirects=True,
+            verify=ssl_context(ca_bundle),
         )
 
     async def __aenter__(self) -> AsyncRegistryClient:

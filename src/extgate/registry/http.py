@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
-import ssl
 import time
 from dataclasses import dataclass
 from typing import Any
 
-import certifi
 import httpx
+
+from extgate.registry.tls import ssl_context as ssl_context  # re-exported with the rest of the transport
 
 USER_AGENT = "extgate/0.1 (+https://github.com/extgate)"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # large real packuments (typescript, aws-sdk) are tens of MB
@@ -173,13 +172,6 @@ async def arequest_json(
         if attempt + 1 < retry.attempts:
             await asyncio.sleep(retry.delay(attempt, retry_after))
     raise _gave_up(url, last, retry)
-
-
-@functools.cache
-def ssl_context() -> ssl.SSLContext:
-    """One verifying TLS context for every client: building one loads the CA bundle (~80 ms each time).
-    Shared read-only, like the other immutable caches."""
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def timeouts(seconds: float) -> httpx.Timeout:

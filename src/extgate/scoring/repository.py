@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from extgate import __version__
+from extgate.registry.tls import ssl_context
 
 VERIFIED = "verified"
 GONE = "gone"
@@ -90,12 +91,20 @@ def on_forge(host: str, forges: Iterable[str]) -> bool:
     return any(host == f or host.endswith("." + f) for f in (f.lower().strip(".") for f in forges) if f)
 
 
-def verify(url: str, *, timeout: float, client: httpx.Client | None = None, max_redirects: int = 5) -> Verification:
+def verify(
+    url: str,
+    *,
+    timeout: float,
+    client: httpx.Client | None = None,
+    max_redirects: int = 5,
+    ca_bundle: str | None = None,
+) -> Verification:
     """One GET (redirects followed, bounded); the body is never read."""
     own = client is None
     http = client or httpx.Client(
         timeout=timeout,
         max_redirects=max_redirects,
+        verify=ssl_context(ca_bundle),
         headers={"User-Agent": f"extgate/{__version__} (repository check)"},
     )
     try:

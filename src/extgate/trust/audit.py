@@ -1,7 +1,10 @@
 """The trust pipeline: resolve what will install, look up advisories, read registry signals. Async, bounded.
 
-    declared (sources) -> packuments (registry, cached) -> versions (resolve) -> transitive walk (registry)
-      -> advisories (OSV API or offline DB, cached) -> registry signals -> AuditResult
+    declared + lockfile tree (sources) -> the tree npm would install (tree.resolve_tree, a pure function;
+      packuments fetched here in rounds, cached) -> advisories (OSV API or offline DB, cached) -> signals
+
+Exact versions (pins, lockfile entries) need no packument to be audited: offline, their advisories are still
+reported, and only what really needs the registry (ranges, tags, registry signals) fails closed.
 
 Nothing here decides levels or writes findings: the gate does that from the AuditResult. Failures are data
 (registry_failures, audit_failure), never exceptions, so the gate can fail closed with a precise message.
@@ -26,6 +29,7 @@ from extgate.trust import signals as sig
 from extgate.trust.cache import DEFAULT_TTLS, Cache
 from extgate.trust.interface import (
     AUDITED,
+    SOURCES,
     AdvisorySource,
     Audited,
     AuditUnavailable,
@@ -36,9 +40,11 @@ from extgate.trust.interface import (
 )
 from extgate.trust.match import CASE_INSENSITIVE, Match, affects, merge
 from extgate.trust.osv import OsvApi, OsvDatabase
-from extgate.trust.resolve import Spec, parse_spec, pick_version
+from extgate.trust.tree import Doc, LockEntry, Platform, resolve_tree
 
 T = TypeVar("T")
+MAX_ROUNDS = 200  # registry round trips while resolving (one per tree level or peer set, typically < 50)
+DEFAULT_NODE = "22.12.0"  # the Node.js `engines` are checked against (policy `[trust] node_version`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,10 @@ class AuditSettings:
     max_dependencies: int = 2000
     concurrency: int = 16
     signals: frozenset[str] = frozenset()  # enabled signal rule ids
+    node_version: str = DEFAULT_NODE
+    registry_given: bool = True  # False: the default registry; offline, any registry's cached packument serves
     ttls: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TTLS))
+    ca_bundle: str | None = None  # --ca-bundle (extgate.registry.tls); None = system trust store
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,18 @@ class Unresolved:
     declared: Declared
     reason: str
     via: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LockGap:
+    """An edge the shipped lockfile does not satisfy: npm resolves it at install time, unpinned.
+    resolved: extgate resolved (and audited) it; False: it could not (offline, registry down ...)."""
+
+    declared: Declared
+    chain: tuple[str, ...]
+    name: str
+    spec: str
+    resolved: bool
 
 
 @dataclass(slots=True)
@@ -81,6 +102,8 @@ class AuditResult:
     audit_failure: str | None = None
     too_many: bool = False
     notes: list[str] = field(default_factory=list)
+    lock_gaps: list[LockGap] = field(default_factory=list)
+    lock_file: str | None = None  # the npm lockfile the tree started from
 
 
 class Packuments:
@@ -93,6 +116,7 @@ class Packuments:
         self._tasks: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
         self._down: RegistryUnavailable | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self.notes: list[str] = []
 
     async def __aenter__(self) -> Packuments:
         return self
@@ -114,13 +138,19 @@ class Packuments:
             doc = value["doc"]
             return doc if isinstance(doc, dict) else None
         if self._settings.offline:
+            other = None if self._settings.registry_given else self._from_any_registry(name)
+            if other is not None:
+                return other
             raise RegistryUnavailable(key.replace("\0", "/"), "--offline and the packument is not in the cache")
         async with self._slots:
             if self._down is not None:  # fail fast: a hanging registry must not cost retries x timeout per package
                 raise RegistryUnavailable(self._down.url, f"not asked: {self._down.reason}", self._down.status)
             if self._client is None:
                 self._client = AsyncRegistryClient(
-                    self._settings.registry, timeout=self._settings.timeout, concurrency=self._settings.concurrency
+                    self._settings.registry,
+                    timeout=self._settings.timeout,
+                    concurrency=self._settings.concurrency,
+                    ca_bundle=self._settings.ca_bundle,
                 )
             try:
                 doc = await self._client.fetch_packument(name)
@@ -129,7 +159,19 @@ class Packuments:
                     self._down = exc
                 raise
         self._cache.put("packument", key, {"doc": doc})
+        self._cache.put("packument-registry", name, self._settings.registry)  # for --offline without --registry
         return doc
+
+    def _from_any_registry(self, name: str) -> dict[str, Any] | None:
+        """Offline without --registry: the packument the last online run fetched, from whichever registry."""
+        hit, registry = self._cache.get("packument-registry", name, None)
+        if not hit or not isinstance(registry, str):
+            return None
+        hit, value = self._cache.get("packument", f"{registry}\0{name}", None)
+        if not hit or not isinstance(value, dict) or not isinstance(value.get("doc"), dict):
+            return None
+        self.notes.append(f"trust: --offline: packuments read from the cache of {registry} (the last registry used)")
+        return dict(value["doc"])
 
 
 async def _gather_dict(keys: Sequence[str], fn: Callable[[str], Awaitable[T]]) -> dict[str, T | Exception]:
@@ -153,131 +195,165 @@ def _manifest(doc: Mapping[str, Any] | None, version: str) -> Mapping[str, Any]:
     return entry if isinstance(entry, Mapping) else {}
 
 
-def _children(manifest: Mapping[str, Any]) -> list[tuple[str, str, bool]]:
-    """(name, spec, optional) that installing `manifest` pulls in: dependencies, optionalDependencies, and
-    peerDependencies unless marked optional in peerDependenciesMeta (npm 7+ installs required peers)."""
-    out: list[tuple[str, str, bool]] = []
-    meta = manifest.get("peerDependenciesMeta")
-    meta = meta if isinstance(meta, Mapping) else {}
-    for dep_field, optional in (("dependencies", False), ("optionalDependencies", True), ("peerDependencies", False)):
-        table = manifest.get(dep_field)
-        if not isinstance(table, Mapping):
-            continue
-        for name, spec in table.items():
-            if not isinstance(name, str) or not isinstance(spec, str):
-                continue
-            peer_meta = meta.get(name)
-            if dep_field == "peerDependencies" and isinstance(peer_meta, Mapping) and peer_meta.get("optional"):
-                continue
-            out.append((name, spec, optional))
-    return out
-
-
 class Auditor:
-    def __init__(self, settings: AuditSettings, cache: Cache) -> None:
+    def __init__(
+        self,
+        settings: AuditSettings,
+        cache: Cache,
+        lock: Sequence[LockEntry] = (),
+        lock_declared: Mapping[str, Declared] | None = None,
+    ) -> None:
         self.settings = settings
         self.cache = cache
         self.result = AuditResult()
+        self.lock = tuple(lock)
+        self.lock_declared = dict(lock_declared or {})
+        self._lock_file = next((d.path for d in self.lock_declared.values()), None)
+        self.result.lock_file = self._lock_file
+        self._docs: dict[str, Doc] = {}
 
     async def run(self, declared: Sequence[Declared]) -> AuditResult:
         todo = [d for d in declared if d.status == AUDITED]
-        if not todo:
+        if not todo and not any(e.version for e in self.lock):
             return self.result
         async with Packuments(self.settings, self.cache) as packuments:
-            nodes = await self._resolve_direct(todo, packuments)
-            if self.settings.transitive:
-                nodes += await self._walk(nodes, packuments)
+            nodes = await self._resolve(todo, packuments)
             await self._advisories(nodes, packuments)
             await self._signals(nodes, packuments)
+        self.result.notes += list(dict.fromkeys(packuments.notes))
         self.result.audited = [node.audited for node in nodes]
         return self.result
 
     # -- resolution -------------------------------------------------------------------------------------------
-    async def _resolve_direct(self, todo: Sequence[Declared], packuments: Packuments) -> list[_Node]:
+    def _root(self, todo: Sequence[Declared]) -> dict[str, Any]:
+        """The project's dependency tables as npm reads them: package.json, plus `npm:` imports and import maps
+        (Deno installs those like dependencies)."""
+        tables: dict[str, dict[str, str]] = {}
+        for item in todo:
+            if item.source == "lockfile":
+                continue
+            table = item.field if item.source == "package.json" else "dependencies"
+            spec = item.spec
+            if item.pinned and not self.lock:  # a bundled copy (or shrinkwrap pin) fixes the version
+                spec = item.pinned
+            if not any(item.name in t for t in tables.values()):
+                tables.setdefault(table, {})[item.name] = spec
+        return tables
+
+    async def _resolve(self, todo: Sequence[Declared], packuments: Packuments) -> list[_Node]:
         if len(todo) > self.settings.max_dependencies:  # hostile manifests: bound the requests, fail closed
             self.result.too_many = True
             todo = todo[: self.settings.max_dependencies]
-        need = sorted({d.name for d in todo if d.direct})  # lockfile-only entries need no registry
-        docs = await _gather_dict(need, packuments.get)
-        nodes: list[_Node] = []
-        for item in todo:
-            doc = docs.get(item.name)
-            if isinstance(doc, ValueError):
-                self.result.unresolved.append(Unresolved(item, str(doc)))
-                continue
-            if isinstance(doc, Exception):
-                self.result.registry_failures.append((item, _reason(doc)))
-                continue
-            if item.pinned is not None:
-                nodes.append(_Node(Audited(item.name, item.pinned, item, spec=item.spec), doc, walk=False))
-                continue
-            if doc is None:
-                self.result.unresolved.append(
-                    Unresolved(item, f"the registry {self.settings.registry} has no package {item.name!r}")
+        root = self._root(todo)
+        docs: dict[str, Doc] = {}
+        memo: dict[tuple[str, str, str], Any] = {}
+        platform = Platform(self.settings.node_version)
+        for _ in range(MAX_ROUNDS):
+            resolution = resolve_tree(
+                root,
+                docs,
+                lock=self.lock,
+                platform=platform,
+                transitive=self.settings.transitive,
+                limit=self.settings.max_dependencies,
+                memo=memo,
+            )
+            if not resolution.missing:
+                break
+            fetched = await _gather_dict(sorted(resolution.missing), packuments.get)
+            for name, doc in fetched.items():
+                docs[name] = (
+                    None if isinstance(doc, ValueError) else _reason(doc) if isinstance(doc, Exception) else doc
                 )
-                continue
-            spec = parse_spec(item.name, item.spec)
-            version = pick_version(doc, spec)
-            if version is None:
-                self.result.unresolved.append(Unresolved(item, _no_match(spec, doc)))
-                continue
-            nodes.append(_Node(Audited(item.name, version, item, spec=item.spec), doc, walk=True))
+        else:
+            self.result.notes.append(f"trust: resolution stopped after {MAX_ROUNDS} rounds of registry requests")
+            self.result.too_many = True
+            return []
+        self._docs = docs
+        self.result.too_many = self.result.too_many or resolution.too_many
+        direct = self._direct_declared(todo)
+        nodes: list[_Node] = []
+        for placed in resolution.nodes:
+            if placed.source == "non-registry":
+                continue  # the lockfile entry is reported as unresolved by the gate, never audited
+            owner = self._owner(placed.chain, placed.name, placed.path, direct)
+            packument = docs.get(placed.name)
+            audited = Audited(
+                placed.name,
+                placed.version,
+                owner,
+                via=placed.chain,
+                spec=placed.spec,
+            )
+            known = packument if isinstance(packument, Mapping) else None
+            nodes.append(_Node(audited, known, placed.manifest, placed.optional))
+        for problem in resolution.problems:
+            owner = self._owner(problem.chain, problem.name, None, direct)
+            where = f"{problem.name} (via {' > '.join(problem.chain)})" if problem.chain else problem.name
+            if problem.optional:
+                self.result.notes.append(
+                    f"trust: optional dependency {where} {problem.spec!r} skipped: {problem.reason}"
+                )
+            elif problem.kind == "unavailable":
+                self.result.registry_failures.append((owner, f"{where}: {problem.reason}"))
+            elif problem.kind == "conflict":
+                self.result.notes.append(f"trust: {where} {problem.spec!r}: {problem.reason}")
+            else:
+                self.result.unresolved.append(Unresolved(owner, f"{problem.name}: {problem.reason}", problem.chain))
+        unresolved = {(p.chain, p.name, p.spec) for p in resolution.problems if not p.optional}
+        in_package_json = {d.name for d in todo if d.source == "package.json"}
+        for chain, name, spec in resolution.lock_gaps:
+            if not chain and name not in in_package_json:
+                continue  # `npm:` imports are Deno's to lock, not package-lock's
+            owner = self._owner(chain, name, None, direct)
+            self.result.lock_gaps.append(LockGap(owner, chain, name, spec, (chain, name, spec) not in unresolved))
+        for item in todo:  # deno.lock pins: exact versions, outside npm's tree
+            if item.source == "lockfile" and item.field == "deno.lock" and item.pinned:
+                packument = docs.get(item.name)
+                audited = Audited(item.name, item.pinned, item, spec=item.spec)
+                nodes.append(_Node(audited, packument if isinstance(packument, Mapping) else None, None, False))
+        await self._direct_docs(nodes, packuments)
         return nodes
 
-    async def _walk(self, roots: Sequence[_Node], packuments: Packuments) -> list[_Node]:
-        """Breadth-first over what the registry-resolved direct dependencies pull in, one (name, spec) once."""
-        seen_specs: set[tuple[str, str]] = set()
-        seen_versions = {(n.audited.name, n.audited.version) for n in roots}
-        frontier = [n for n in roots if n.walk]
-        found: list[_Node] = []
-        while frontier:
-            wanted: list[tuple[_Node, str, str, bool]] = []
-            for parent in frontier:
-                for name, raw, optional in _children(_manifest(parent.doc, parent.audited.version)):
-                    if (name, raw) not in seen_specs:
-                        seen_specs.add((name, raw))
-                        wanted.append((parent, name, raw, optional))
-            if len(seen_specs) > 10 * self.settings.max_dependencies:
-                self.result.too_many = True
-                return found
-            specs = {(name, raw): parse_spec(name, raw) for _, name, raw, _ in wanted}
-            docs = await _gather_dict(sorted({s.name for s in specs.values() if s.registry}), packuments.get)
-            frontier = []
-            for parent, name, raw, optional in wanted:
-                spec = specs[(name, raw)]
-                chain = (*parent.audited.via, parent.audited.name)
-                root = parent.audited.declared
-                doc = docs.get(spec.name) if spec.registry else None
-                if isinstance(doc, ValueError):
-                    if not optional:
-                        self.result.unresolved.append(Unresolved(root, f"{name}: {doc}", chain))
-                    continue
-                if isinstance(doc, Exception):
-                    if not optional:
-                        failure = f"{spec.name} (via {' > '.join(chain)}): {_reason(doc)}"
-                        self.result.registry_failures.append((root, failure))
-                    continue
-                version = pick_version(doc, spec) if doc is not None else None
-                if version is None:
-                    if not optional:
-                        if not spec.registry:
-                            reason = f"{raw!r} is a {spec.kind} dependency, not a registry version"
-                        elif doc is None:
-                            reason = f"the registry has no package {spec.name!r}"
-                        else:
-                            reason = _no_match(spec, doc)
-                        self.result.unresolved.append(Unresolved(root, f"{name}: {reason}", chain))
-                    continue
-                if (spec.name, version) in seen_versions:
-                    continue
-                seen_versions.add((spec.name, version))
-                if len(seen_versions) > self.settings.max_dependencies:
-                    self.result.too_many = True
-                    return found
-                node = _Node(Audited(spec.name, version, root, via=chain, spec=raw), doc, walk=True)
-                found.append(node)
-                frontier.append(node)
-        return found
+    def _direct_declared(self, todo: Sequence[Declared]) -> dict[str, Declared]:
+        out: dict[str, Declared] = {}
+        for source in SOURCES:
+            for item in todo:
+                if item.source == source and item.source != "lockfile":
+                    out.setdefault(item.name, item)
+        return out
+
+    def _owner(self, chain: tuple[str, ...], name: str, path: str | None, direct: Mapping[str, Declared]) -> Declared:
+        """The declaration a tree node is reported against: its own lockfile entry, else the direct dependency
+        that pulls it in, else (a lockfile-only top-level entry) the first lockfile entry of that name."""
+        if path is not None and path in self.lock_declared and (chain or name not in direct):
+            return self.lock_declared[path]
+        top = chain[0] if chain else name
+        if top in direct:
+            return direct[top]
+        top_path = f"node_modules/{top}"
+        if top_path in self.lock_declared:
+            return self.lock_declared[top_path]
+        return Declared(
+            top, "", source="lockfile" if self.lock else "package.json", path=self._lock_file or "package.json"
+        )
+
+    async def _direct_docs(self, nodes: Sequence[_Node], packuments: Packuments) -> None:
+        """Direct dependencies' registry signals (license, maintainers, staleness ...) need their packument even
+        when a lockfile or an exact pin made it unnecessary for resolution: fetch it, or fail closed."""
+        want = sorted({n.audited.name for n in nodes if n.direct and n.doc is None})
+        if not want:
+            return
+        fetched = await _gather_dict(want, packuments.get)
+        for node in nodes:
+            if not node.direct or node.doc is not None:
+                continue
+            doc = fetched.get(node.audited.name)
+            if isinstance(doc, Mapping):
+                node.doc = doc
+            elif isinstance(doc, Exception) and not isinstance(doc, ValueError):
+                reason = f"{node.audited.name}: its registry signals cannot be read: {_reason(doc)}"
+                self.result.registry_failures.append((node.audited.declared, reason))
 
     # -- advisories ---------------------------------------------------------------------------------------------
     def _source(self) -> AdvisorySource:
@@ -287,6 +363,7 @@ class Auditor:
             self.settings.osv_url,
             timeout=self.settings.timeout,
             concurrency=self.settings.concurrency,
+            ca_bundle=self.settings.ca_bundle,
             cache=self.cache,
             offline=self.settings.offline,
             ttl_query=self.settings.ttls.get("osv-query", DEFAULT_TTLS["osv-query"]),
@@ -341,23 +418,37 @@ class Auditor:
 
     # -- signals ---------------------------------------------------------------------------------------------------
     async def _signals(self, nodes: Sequence[_Node], packuments: Packuments) -> None:
+        """Install scripts and deprecation for every installed version (from the packument, or from a v2/v3
+        lockfile entry, which records both); license, maintainers, staleness and downloads for direct ones."""
         enabled = self.settings.signals
         downloads: dict[str, int | None] = {}
-        direct_names = sorted({n.audited.name for n in nodes if not n.audited.via and n.audited.declared.direct})
+        direct_names = sorted({n.audited.name for n in nodes if n.direct})
         if "trust/low-downloads" in enabled and self.settings.downloads_url and direct_names:
             downloads = await self._downloads(direct_names)
+        unknown_maintainers: list[str] = []
         for node in nodes:
-            if node.doc is None:
-                continue
             audited = node.audited
-            manifest = _manifest(node.doc, audited.version)
+            manifest = _manifest(node.doc, audited.version) or node.manifest or {}
+            if node.doc is None and not manifest:
+                continue
             found: list[Signal | None] = []
             if "trust/install-script" in enabled:
                 found.append(sig.install_script_signal(audited.name, audited.version, manifest))
-            if not audited.via and audited.declared.direct:
+            if "trust/deprecated" in enabled:
+                found.append(sig.deprecated(audited.name, audited.version, manifest))
+            if node.direct and node.doc is not None:
+                if "trust/no-maintainers" in enabled and not sig.maintainers_known(node.doc, manifest):
+                    unknown_maintainers.append(audited.name)
                 found += self._direct_signals(node.doc, audited, manifest, downloads)
-            audited = _with(audited, signals=tuple(s for s in found if s is not None))
-            node.audited = audited
+            node.audited = _with(audited, signals=tuple(s for s in found if s is not None))
+        if unknown_maintainers:
+            names = sorted(set(unknown_maintainers))
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            self.result.notes.append(
+                f"trust: the registry's metadata has no `maintainers` for {len(names)} dependenc"
+                f"{'y' if len(names) == 1 else 'ies'} ({shown}); trust/no-maintainers is unknown for them (a mirror "
+                "that strips it?). Point --registry at the origin registry to check it."
+            )
 
     def _direct_signals(
         self, doc: Mapping[str, Any], audited: Audited, manifest: Mapping[str, Any], downloads: dict[str, int | None]
@@ -365,11 +456,9 @@ class Auditor:
         enabled, s = self.settings.signals, self.settings
         name, version = audited.name, audited.version
         out: list[Signal | None] = []
-        if "trust/deprecated" in enabled:
-            out.append(sig.deprecated(name, version, manifest))
         if "trust/license" in enabled:
             out.append(sig.license_signal(name, version, manifest, s.licenses))
-        if "trust/no-maintainers" in enabled:
+        if "trust/no-maintainers" in enabled and sig.maintainers_known(doc, manifest):
             out.append(sig.maintainers_signal(name, doc, manifest))
         if "trust/stale" in enabled:
             out.append(sig.stale_signal(name, doc, s.now, s.stale_months))
@@ -387,7 +476,7 @@ class Auditor:
         out: dict[str, int | None] = {}
         semaphore = asyncio.Semaphore(self.settings.concurrency)
         async with httpx.AsyncClient(
-            timeout=timeouts(self.settings.timeout), headers=HEADERS, verify=ssl_context()
+            timeout=timeouts(self.settings.timeout), headers=HEADERS, verify=ssl_context(self.settings.ca_bundle)
         ) as client:
 
             async def one(name: str) -> None:
@@ -419,9 +508,16 @@ class Auditor:
 
 @dataclass(slots=True)
 class _Node:
+    """audited; doc: its packument when known; manifest: its version's manifest (packument or lockfile entry)."""
+
     audited: Audited
     doc: Mapping[str, Any] | None
-    walk: bool
+    manifest: Mapping[str, Any] | None
+    optional: bool
+
+    @property
+    def direct(self) -> bool:
+        return not self.audited.via and self.audited.declared.source != "lockfile"
 
 
 def _with(audited: Audited, **changes: Any) -> Audited:
@@ -434,16 +530,14 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-def _no_match(spec: Spec, doc: Mapping[str, Any] | None) -> str:
-    if not spec.registry:
-        return f"{spec.raw!r} is a {spec.kind} dependency, not a registry version"
-    count = len(_versions(doc or {}))
-    what = {"tag": "dist-tag", "version": "version", "range": "range"}[spec.kind]
-    return f"no published version matches {what} {spec.value!r} ({count} versions on the registry)"
-
-
-async def audit(declared: Sequence[Declared], settings: AuditSettings, cache: Cache) -> AuditResult:
-    return await Auditor(settings, cache).run(declared)
+async def audit(
+    declared: Sequence[Declared],
+    settings: AuditSettings,
+    cache: Cache,
+    lock: Sequence[LockEntry] = (),
+    lock_declared: Mapping[str, Declared] | None = None,
+) -> AuditResult:
+    return await Auditor(settings, cache, lock, lock_declared).run(declared)
 
 
 def run_sync(coro: Awaitable[T]) -> T:

@@ -63,6 +63,7 @@ class OsvApi:
         ttl_query: float = 6 * 3600.0,
         ttl_vuln: float = 24 * 3600.0,
         batch_size: int = BATCH_SIZE,
+        ca_bundle: str | None = None,
     ) -> None:
         self.base = base_url.rstrip("/")
         self._timeout = timeout
@@ -73,6 +74,7 @@ class OsvApi:
         self._ttl_query: float | None = None if offline else ttl_query
         self._ttl_vuln: float | None = None if offline else ttl_vuln
         self._batch = max(1, min(batch_size, BATCH_SIZE))
+        self._ca_bundle = ca_bundle
 
     async def lookup(self, packages: Sequence[PackageVersion]) -> Lookup:
         unique = list(dict.fromkeys(packages))
@@ -95,7 +97,7 @@ class OsvApi:
         if self._offline:
             notes.append("trust: advisories from the cache (offline)")
         limits = httpx.Limits(max_connections=self._concurrency)
-        tls = ssl_context()
+        tls = ssl_context(self._ca_bundle)
         async with httpx.AsyncClient(
             timeout=timeouts(self._timeout), headers=HEADERS, limits=limits, verify=tls
         ) as client:

@@ -125,6 +125,12 @@ def license_signal(name: str, version: str, manifest: Mapping[str, Any], allowli
     return None
 
 
+def maintainers_known(packument: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
+    """False when neither the packument nor the version says anything about maintainers (mirrors strip the
+    field): that is unknown, not "nobody"."""
+    return "maintainers" in packument or "maintainers" in manifest
+
+
 def maintainers_signal(name: str, packument: Mapping[str, Any], manifest: Mapping[str, Any]) -> Signal | None:
     for value in (packument.get("maintainers"), manifest.get("maintainers")):
         if isinstance(value, list) and any(

@@ -25,6 +25,7 @@ from extgate.model import Package
 from extgate.registry.client import valid_package_name
 from extgate.trust.interface import AUDITED, EXCLUDED, NOT_AUDITED_JSR, UNRESOLVED, Declared
 from extgate.trust.resolve import parse_spec
+from extgate.trust.tree import LockEntry, is_version
 
 MAX_JSON_BYTES = 32 * 1024 * 1024  # lockfiles of big projects reach a few MB
 MAX_ENTRIES = 20_000  # declarations per file; more is hostile and becomes a finding
@@ -43,6 +44,8 @@ class Collected:
     declared: list[Declared] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    lock: list[LockEntry] = field(default_factory=list)  # the npm lockfile's tree (npm-shrinkwrap wins)
+    lock_declared: dict[str, Declared] = field(default_factory=dict)  # lock path -> its Declared
 
 
 def pointer_escape(key: str) -> str:
@@ -185,9 +188,15 @@ def _bundled(doc: Mapping[str, Any], package: Package) -> dict[str, str]:
 
 # -- lockfiles -----------------------------------------------------------------------------------------------
 def from_lockfiles(package: Package, direct: set[str], out: Collected) -> dict[str, str]:
-    """Lockfile entries as pinned Declared; returns npm-shrinkwrap's top-level pins (npm honours them)."""
+    """Lockfile entries as pinned Declared, and the npm lockfile's tree in `out.lock` (npm uses
+    npm-shrinkwrap.json and ignores package-lock.json when both exist); returns npm-shrinkwrap's top-level
+    pins (npm honours them). An entry whose version is not a version (a git/url/file dependency, or a range
+    where a pin belongs) is unresolved: it is reported, never looked up as if it were a version."""
     shrinkwrap: dict[str, str] = {}
+    tree_from: str | None = None
     for path in LOCKFILES:
+        if path == "package-lock.json" and tree_from == "npm-shrinkwrap.json":
+            continue
         loaded = _load_json(package, path, out)
         if loaded is None:
             continue
@@ -197,7 +206,9 @@ def from_lockfiles(package: Package, direct: set[str], out: Collected) -> dict[s
             continue
         lines = key_lines(raw)
         entries = _deno_lock(doc) if path == "deno.lock" else _npm_lock(doc)
-        for count, (name, version, key, top) in enumerate(entries):
+        if path != "deno.lock":
+            tree_from = path
+        for count, (name, version, key, top, lock_path, manifest) in enumerate(entries):
             if count >= MAX_ENTRIES:
                 out.problems.append((path, f"{path} has more than {MAX_ENTRIES} entries; the rest were not read"))
                 break
@@ -208,14 +219,32 @@ def from_lockfiles(package: Package, direct: set[str], out: Collected) -> dict[s
                 )
                 continue
             is_direct = top and name in direct
-            out.declared.append(Declared(name, version, direct=is_direct, pinned=version, **where))
-            if path == "npm-shrinkwrap.json" and is_direct:
+            if not is_version(version):
+                kind = parse_spec(name, version).kind
+                what = f"a {kind} dependency" if kind in ("git", "url", "file") else "not an exact version"
+                reason = f"{path} pins {version[:200]!r}, {what}: no registry version to audit"
+                declared = Declared(name, version, direct=is_direct, status=UNRESOLVED, reason=reason, **where)
+            else:
+                declared = Declared(name, version, direct=is_direct, pinned=version, **where)
+            out.declared.append(declared)
+            if lock_path is not None:
+                out.lock.append(LockEntry(lock_path, name, version, manifest))
+                out.lock_declared.setdefault(lock_path, declared)
+            if path == "npm-shrinkwrap.json" and is_direct and declared.status == AUDITED:
                 shrinkwrap.setdefault(name, version)
     return shrinkwrap
 
 
-def _npm_lock(doc: Mapping[str, Any]) -> Iterable[tuple[str, str, str, bool]]:
-    """(name, version, key, top-level) from package-lock v2/v3 `packages` or v1 `dependencies`."""
+_LOCK_TABLES = ("dependencies", "optionalDependencies", "peerDependencies", "peerDependenciesMeta")
+_LOCK_FACTS = ("deprecated", "hasInstallScript", "license", "os", "cpu", "engines")
+
+
+LockRow = tuple[str, str, str, bool, str | None, Mapping[str, Any] | None]
+
+
+def _npm_lock(doc: Mapping[str, Any]) -> Iterable[LockRow]:
+    """(name, version, key, top-level, tree path, manifest) from package-lock v2/v3 `packages` (the entry's own
+    dependency tables are its manifest) or v1 `dependencies` (manifest unknown: `requires` is only a hint)."""
     packages = doc.get("packages")
     if isinstance(packages, Mapping):
         for key, entry in packages.items():
@@ -227,28 +256,32 @@ def _npm_lock(doc: Mapping[str, Any]) -> Iterable[tuple[str, str, str, bool]]:
             name = entry.get("name") if isinstance(entry.get("name"), str) else tail
             version = entry.get("version")
             if isinstance(version, str):
-                yield str(name), version, key, key.count("node_modules/") == 1
+                manifest = {k: entry[k] for k in (*_LOCK_TABLES, *_LOCK_FACTS) if k in entry}
+                yield str(name), version, key, key.count("node_modules/") == 1, key, manifest
+            elif isinstance(entry.get("resolved"), str):  # git/url entries may carry only `resolved`
+                yield str(name), str(entry["resolved"]), key, key.count("node_modules/") == 1, key, {}
         return
-    yield from _npm_lock_v1(doc.get("dependencies"), 0)
+    yield from _npm_lock_v1(doc.get("dependencies"), 0, "")
 
 
-def _npm_lock_v1(table: Any, depth: int) -> Iterable[tuple[str, str, str, bool]]:
+def _npm_lock_v1(table: Any, depth: int, prefix: str) -> Iterable[LockRow]:
     if not isinstance(table, Mapping) or depth > MAX_DEPTH:
         return
     for name, entry in table.items():
         if not isinstance(entry, Mapping) or entry.get("dev") is True:
             continue
         version = entry.get("version")
+        lock_path = f"{prefix}node_modules/{name}"
         if isinstance(version, str):
             real = str(name)
             if version.startswith("npm:"):  # alias: "npm:real@1.2.3"
                 at = version.rfind("@")
                 real, version = version[4:at], version[at + 1 :]
-            yield real, version, str(name), depth == 0
-        yield from _npm_lock_v1(entry.get("dependencies"), depth + 1)
+            yield real, version, str(name), depth == 0, lock_path, None
+        yield from _npm_lock_v1(entry.get("dependencies"), depth + 1, f"{lock_path}/")
 
 
-def _deno_lock(doc: Mapping[str, Any]) -> Iterable[tuple[str, str, str, bool]]:
+def _deno_lock(doc: Mapping[str, Any]) -> Iterable[LockRow]:
     """npm entries of deno.lock: v2 `npm.packages`, v3 `packages.npm`, v4/v5 top-level `npm`.
     Keys are `name@version` with an optional `_peer@x` suffix."""
     table: Any = None
@@ -267,7 +300,7 @@ def _deno_lock(doc: Mapping[str, Any]) -> Iterable[tuple[str, str, str, bool]]:
         at = key.find("@", 1)
         if at < 0:
             continue
-        yield key[:at], key[at + 1 :].split("_", 1)[0], key, True
+        yield key[:at], key[at + 1 :].split("_", 1)[0], key, True, None, None
 
 
 # -- imports and import maps --------------------------------------------------------------------------------

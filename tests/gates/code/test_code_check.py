@@ -7,6 +7,7 @@ import json
 import pytest
 
 import extgate
+from extgate.formatters import to_sarif
 from extgate.model import Level, Status, Verdict
 from support.archives import npm_tgz
 
@@ -42,7 +43,7 @@ def test_tarball_findings_and_verdict() -> None:
         ("code/function-constructor", "dist/vendor.min.js", 1, Level.NOTE),
     ]
     assert verdict.status is Status.BLOCKED
-    sarif = json.loads(verdict.to_sarif())
+    sarif = json.loads(to_sarif(verdict))
     rules = {r["id"] for run in sarif["runs"] for r in run["tool"]["driver"]["rules"]}
     assert {"code/dynamic-eval", "code/subprocess"} <= rules
 

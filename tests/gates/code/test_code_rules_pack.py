@@ -23,7 +23,8 @@ def test_every_emitted_rule_id_is_in_the_pack() -> None:
     assert set(RULES) == {
         "code/dynamic-eval", "code/function-constructor", "code/implied-eval", "code/vm-execution",
         "code/dynamic-import", "code/obfuscated", "code/minified", "code/subprocess", "code/env-exfiltration",
-        "code/trojan-source", "safety/unparsed-file",
+        "code/trojan-source", "safety/unparsed-file", "code/home-write", "code/credential-read",
+        "code/environment-targeting", "code/delayed-execution",
     }  # fmt: skip
 
 
@@ -44,8 +45,10 @@ def test_default_levels() -> None:
     assert levels["code/subprocess"] is Level.WARNING
     assert levels["code/minified"] is Level.NOTE
     assert levels["safety/unparsed-file"] is Level.WARNING
+    behaviour = ("code/home-write", "code/credential-read", "code/environment-targeting", "code/delayed-execution")
+    assert all(levels[r] is Level.WARNING for r in behaviour)  # error only in the documented combinations
     assert all(levels[r] is Level.ERROR for r in RULES if r not in ("code/subprocess", "code/minified",
-                                                                   "safety/unparsed-file"))  # fmt: skip
+                                                                   "safety/unparsed-file", *behaviour))  # fmt: skip
 
 
 def test_call_matchers_come_from_the_pack() -> None:

@@ -81,3 +81,37 @@ def test_html_only_script_content() -> None:
     html = f"<p>שלום {RLO}text</p>\n<script>\nvar a = 1; // {RLO}\n</script>\n"
     found = scan("index.html", html, RULE)
     assert where(found) == [(3, 15)]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'const zwnj = "\u200c";\n',  # a joiner constant next to ASCII quotes (real packages: text shaping tables)
+        "const t = `pre\u200dfix ${x}`;\n",  # inside a template literal
+        "const re = /[\u200c\u200d]/g;\n",  # inside a regex literal
+    ],
+)
+def test_joiners_inside_js_string_literals_are_text(source: str) -> None:
+    assert scan("a.js", source, RULE) == []
+
+
+def test_joiners_inside_python_strings_are_text() -> None:
+    assert scan("t.py", 'ZWJ = "\u200d"\nname = f"a\u200cb{x}"\n', RULE) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "column"),
+    [
+        ("a.js", "const a\u200cb = 1;\n", 8),  # in an identifier
+        ("a.js", "run(); // x\u200dy\n", 12),  # in a comment: not natural-language string text
+        ("a.js", 'run("a") \u200d;\n', 10),  # between tokens
+        ("t.py", "a\u200db = 1\n", 2),
+    ],
+)
+def test_joiners_outside_strings_stay_findings(path: str, source: str, column: int) -> None:
+    found = scan(path, source, RULE)
+    assert where(found) == [(1, column)]
+
+
+def test_bidi_controls_inside_strings_stay_findings() -> None:
+    assert len(scan("a.js", f'const s = "a{RLO}b\u200cc";\n', RULE)) == 1  # the override, not the joiner

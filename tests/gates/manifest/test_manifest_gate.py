@@ -125,9 +125,7 @@ def test_every_emitted_rule_is_documented() -> None:
             assert rule.example_bad or rule.example_good, rule.id
 
 
-@pytest.mark.parametrize(
-    ("profile", "level"), [("npm", Level.WARNING), ("swamp", Level.ERROR), ("cinatra", Level.WARNING)]
-)
+@pytest.mark.parametrize(("profile", "level"), [("npm", Level.ERROR), ("swamp", Level.ERROR), ("cinatra", Level.ERROR)])
 def test_install_script_level_follows_the_profile(profile: str, level: Level) -> None:
     files = pkg({"name": "x", "version": "1.0.0", "scripts": {"postinstall": "node evil.js"}})
     ctx = context(files, profile=profile, options=Options(now=NOW, manifest_kind="package.json"))

@@ -164,7 +164,7 @@ def test_files_patterns_that_match_nothing_warn(pattern: str) -> None:
 
 
 @pytest.mark.parametrize("hook", ["preinstall", "install", "postinstall"])
-def test_install_hooks_warn(hook: str) -> None:
+def test_install_hooks_are_reported(hook: str) -> None:
     (finding,) = of(run(pkg(doc(scripts={hook: "node setup.js", "build": "tsc"}))), "manifest/install-script")
     assert finding.properties["pointer"] == f"/scripts/{hook}"
     assert finding.snippet == "node setup.js"

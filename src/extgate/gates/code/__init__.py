@@ -13,9 +13,10 @@ import logging
 from collections import Counter
 from dataclasses import replace
 
-from extgate.facts import ApiUse, CodeFacts, ImportRef
+from extgate.facts import ApiUse, Behaviour, CodeFacts, CodeFile, ImportRef
 from extgate.frozen import FrozenMap
 from extgate.gates.code.analysis import UNPARSED, analyze_file
+from extgate.gates.code.behaviour import BEHAVIOUR_RULES
 from extgate.gates.code.config import build_config
 from extgate.gates.code.interface import LANGUAGE_FOR_SUFFIX, FileAnalysis
 from extgate.gates.interface import GateContext, GateResult
@@ -34,6 +35,8 @@ class CodeGate:
         findings: list[Finding] = []
         imports: list[ImportRef] = []
         api_uses: list[ApiUse] = []
+        files: list[CodeFile] = []
+        behaviours: list[Behaviour] = []
         stats: Counter[str] = Counter()
         calls: list[tuple[str, str, bytes]] = []
         for entry in ctx.package.files:
@@ -52,13 +55,40 @@ class CodeGate:
             findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
             imports += result.imports
             api_uses += result.api_uses
+            files.append(_file_flags(result))
+            behaviours += _behaviours(entry.path, result)
         log.debug("code gate: %s", dict(sorted(stats.items())))
         facts = CodeFacts(
             imports=tuple(imports),
             api_uses=tuple(api_uses),
             stats=FrozenMap(dict(sorted(stats.items()))),
+            files=tuple(files),
+            behaviours=tuple(behaviours),
         )
         return GateResult(tuple(findings), replace(ctx.facts, code=facts))
+
+
+def _file_flags(result: FileAnalysis) -> CodeFile:
+    first: dict[str, int] = {}
+    for hit in result.findings:
+        first.setdefault(hit.rule_id, hit.line or 0)
+    return CodeFile(
+        result.path,
+        result.language,
+        "code/obfuscated" in first,
+        "code/minified" in first,
+        tuple(sorted(first.items())),
+    )
+
+
+def _behaviours(path: str, result: FileAnalysis) -> list[Behaviour]:
+    """Behaviour-rule hits as facts (before policy filtering: the drift gate compares what the code does)."""
+    found = []
+    for hit in result.findings:
+        if hit.rule_id in BEHAVIOUR_RULES:
+            kind = dict(hit.properties).get("kind", hit.rule_id.split("/", 1)[1])
+            found.append(Behaviour(hit.rule_id, str(kind), path, hit.line or 0))
+    return found
 
 
 def _count(stats: Counter[str], result: FileAnalysis) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code import html, javascript, obfuscation, python
+from extgate.gates.code import html, javascript, literals, obfuscation, python
 from extgate.gates.code.interface import (
     GROUP_OBFUSCATION,
     GROUP_PARSE,
@@ -26,7 +26,7 @@ from extgate.gates.code.interface import (
     RawFinding,
 )
 from extgate.gates.code.prefilter import PrefilterHits, compiled
-from extgate.gates.code.textscan import position, trojan_findings
+from extgate.gates.code.textscan import InString, position, trojan_findings
 from extgate.model import Level
 
 UNPARSED = "safety/unparsed-file"
@@ -49,7 +49,7 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         return _html(path, data, config, hits)
     findings: list[RawFinding] = []
     if GROUP_TROJAN in hits.groups:
-        findings += _trojan(data, None, config)
+        findings += _trojan(data, None, config, _string_test(data, lang, config))
     if lang != "python":
         findings += _obfuscation(data, 0, len(data), config, hits, check_minified=True)
     base = FileAnalysis(path, lang, prefilter_hits=tuple(sorted(hits.names)))
@@ -63,7 +63,7 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
     deadline = time.monotonic() + config.parse_timeout_ms / 1000
     if lang == "python":
         try:
-            py = python.analyze(path, data, config)
+            py = python.analyze(path, data, config, deadline)
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
@@ -74,6 +74,12 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         detail = f"parsing and analysis did not finish within {config.parse_timeout_ms} ms"
         findings.append(_unparsed(path, "timeout", detail, hits))
         return _done(base, findings, config, skip_reason="timeout")
+    except javascript.TooDeep as exc:
+        findings.append(_unparsed(path, "too-deep", str(exc), hits))
+        return _done(base, findings, config, skip_reason="too-deep")
+    except RecursionError:  # the resolvers bound their own depth (bounded.py); this is the backstop
+        findings.append(_unparsed(path, "too-deep", "nesting too deep for the analysis", hits))
+        return _done(base, findings, config, skip_reason="too-deep")
     return _done(
         base,
         findings + js.findings,
@@ -90,8 +96,15 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
     base = FileAnalysis(path, "html", prefilter_hits=tuple(sorted(hits.names)))
     if not hits.groups:
         return _done(base, [], config, skip_reason="no-prefilter-hit")
-    scripts = html.script_ranges(data)
+    deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
     findings: list[RawFinding] = []
+    try:
+        scripts = html.script_ranges(data, deadline=deadline)
+    except html.ScanTimeout:
+        findings.append(
+            _unparsed(path, "timeout", f"inline scripts not found within {config.parse_timeout_ms} ms", hits)
+        )
+        return _done(base, findings, config, skip_reason="timeout")
     if GROUP_TROJAN in hits.groups:
         findings += _trojan(data, scripts.ranges, config)
     for start, end in scripts.ranges:
@@ -103,7 +116,6 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
     if len(data) > config.max_parse_bytes:
         findings.append(_unparsed(path, "too-large", f"{len(data):,} bytes > {config.max_parse_bytes:,}", hits))
         return _done(base, findings, config, skip_reason="too-large")
-    deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
     imports: list[ImportRef] = []
     apis: list[ApiUse] = []
     totals: Counter[tuple[str, Level | None]] = Counter()
@@ -114,6 +126,10 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
         except javascript.ParseTimeout:
             findings.append(_unparsed(path, "timeout", f"not analysed within {config.parse_timeout_ms} ms", hits))
             return _done(base, findings, config, imports, apis, skip_reason="timeout")
+        except (javascript.TooDeep, RecursionError) as exc:
+            detail = str(exc) if isinstance(exc, javascript.TooDeep) else "nesting too deep for the analysis"
+            findings.append(_unparsed(path, "too-deep", detail, hits))
+            return _done(base, findings, config, imports, apis, skip_reason="too-deep")
         findings += js.findings
         imports += js.imports
         apis += js.api_uses
@@ -122,8 +138,31 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
     return _done(base, findings, config, imports, apis, parsed=True, syntax_errors=syntax_errors, totals=totals)
 
 
-def _trojan(data: bytes, ranges: Sequence[tuple[int, int]] | None, config: CodeConfig) -> list[RawFinding]:
-    found, total = trojan_findings(data, ranges, limit=config.max_findings_per_rule)
+def _string_test(data: bytes, lang: str, config: CodeConfig) -> InString | None:
+    """A lazy 'is this byte range inside a string literal?' for the file: the parse runs only when a joiner
+    (U+200C / U+200D) is actually present."""
+    if b"\xe2\x80\x8c" not in data and b"\xe2\x80\x8d" not in data:
+        return None
+    spans: list[literals.Spans] = []
+
+    def in_string(start: int, end: int) -> bool:
+        if not spans:
+            too_large = len(data) > config.max_parse_bytes
+            if too_large:
+                spans.append(literals.Spans([]))
+            elif lang == "python":
+                spans.append(literals.python(data))
+            else:
+                spans.append(literals.javascript(data, lang, config.parse_timeout_ms))
+        return spans[0].contains(start, end)
+
+    return in_string
+
+
+def _trojan(
+    data: bytes, ranges: Sequence[tuple[int, int]] | None, config: CodeConfig, in_string: InString | None = None
+) -> list[RawFinding]:
+    found, total = trojan_findings(data, ranges, limit=config.max_findings_per_rule, in_string=in_string)
     if total > len(found) and found:
         last = found[-1]
         found[-1] = _with_more(last, total - len(found))

@@ -8,6 +8,7 @@ from typing import Any
 from extgate.gates.code.interface import (
     GROUP_PARSE,
     ApiNames,
+    BehaviourConfig,
     CallMatcher,
     CodeConfig,
     ObfuscationThresholds,
@@ -67,6 +68,20 @@ def build_config(rules: RuleRegistry, setting: Callable[[str, Any], Any], backen
     fields = ObfuscationThresholds.__dataclass_fields__
     thresholds = ObfuscationThresholds(**{k: type(getattr(ObfuscationThresholds(), k))(v) for k, v in obf.items()
                                           if k in fields})  # fmt: skip
+    beh: Mapping[str, Any] = data.get("behaviour", {})
+    behaviour = BehaviourConfig(
+        fs_write=frozenset(_strings(beh.get("fs_write"))),
+        fs_delete=frozenset(_strings(beh.get("fs_delete"))),
+        fs_read=frozenset(_strings(beh.get("fs_read"))),
+        fs_destination_second=frozenset(_strings(beh.get("fs_destination_second"))),
+        home_env=frozenset(_strings(beh.get("home_env"))),
+        system_prefixes=tuple(s.lower() for s in _strings(beh.get("system_prefixes"))),
+        credential_markers=tuple(s.lower() for s in _strings(beh.get("credential_markers"))),
+        persistence_markers=tuple(s.lower() for s in _strings(beh.get("persistence_markers"))),
+        locale_env=frozenset(_strings(beh.get("locale_env"))),
+        geoip_hosts=tuple(s.lower() for s in _strings(beh.get("geoip_hosts"))),
+        delay_min_ms=float(beh.get("delay_min_ms", 60_000)),
+    )
     return CodeConfig(
         rules_version=rules.version,
         max_parse_bytes=values["max_parse_bytes"],
@@ -89,4 +104,5 @@ def build_config(rules: RuleRegistry, setting: Callable[[str, Any], Any], backen
             python_modules=frozenset(_strings(api.get("python_modules"))),
         ),
         obfuscation=thresholds,
+        behaviour=behaviour,
     )

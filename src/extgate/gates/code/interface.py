@@ -107,6 +107,34 @@ class ObfuscationThresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class BehaviourConfig:
+    """Data of the behaviour rules (rules/code.yaml `data.behaviour`; see gates/code/behaviour.py).
+
+    fs_write, fs_delete, fs_read   member names of fs-like modules (fs, fs/promises, fs-extra, graceful-fs)
+    fs_destination_second          members whose destination is the second argument (copyFile, rename)
+    home_env                       environment variables that hold the home folder (HOME, USERPROFILE ...)
+    system_prefixes                lower-case path prefixes of system folders ('/etc/', 'c:/windows/')
+    credential_markers             lower-case path fragments of credential files ('.npmrc', '.ssh/', wallets)
+    persistence_markers            lower-case fragments of shell start-up / autostart files ('.bashrc')
+    locale_env                     locale / time-zone environment variables (LANG, LC_ALL, TZ)
+    geoip_hosts                    IP-geolocation services
+    delay_min_ms                   a timer delay at least this long (or random) counts as delayed execution
+    """
+
+    fs_write: frozenset[str] = frozenset()
+    fs_delete: frozenset[str] = frozenset()
+    fs_read: frozenset[str] = frozenset()
+    fs_destination_second: frozenset[str] = frozenset()
+    home_env: frozenset[str] = frozenset()
+    system_prefixes: tuple[str, ...] = ()
+    credential_markers: tuple[str, ...] = ()
+    persistence_markers: tuple[str, ...] = ()
+    locale_env: frozenset[str] = frozenset()
+    geoip_hosts: tuple[str, ...] = ()
+    delay_min_ms: float = 60_000
+
+
+@dataclass(frozen=True, slots=True)
 class CodeConfig:
     """Everything per-file analysis needs: rule-pack data plus the policy's `[code]` settings. Hashable.
 
@@ -134,6 +162,7 @@ class CodeConfig:
     network_methods: frozenset[str] = frozenset()
     api: ApiNames = field(default_factory=ApiNames)
     obfuscation: ObfuscationThresholds = field(default_factory=ObfuscationThresholds)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
 
 
 Props = tuple[tuple[str, Any], ...]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from extgate.gates.code.interface import RawFinding
 
@@ -18,6 +18,9 @@ TROJAN_BYTES = re.compile(rb"\xe2\x80[\x8b-\x8f\xaa-\xae]|\xe2\x81[\xa0\xa6-\xa9
 # joiners and directional marks are orthographic inside natural-language text (emoji ZWJ sequences, Persian and
 # Indic words, Hebrew/Arabic strings and codepage tables): allowed between two non-ASCII characters
 _TEXT_MARKS = frozenset("\u200c\u200d\u200e\u200f\u061c")
+# zero-width joiners are letters' business: inside a string literal they are text, not a hidden token
+JOINERS = frozenset("\u200c\u200d")
+InString = Callable[[int, int], bool]  # (start, end) byte range -> inside a string literal?
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 
 
@@ -53,12 +56,16 @@ def _between_non_ascii(data: bytes, start: int, end: int) -> bool:
     return before >= 0x80 and after >= 0x80
 
 
-def trojan_chars(data: bytes, ranges: Sequence[tuple[int, int]] | None = None) -> Iterator[tuple[int, int, str]]:
+def trojan_chars(
+    data: bytes, ranges: Sequence[tuple[int, int]] | None = None, in_string: InString | None = None
+) -> Iterator[tuple[int, int, str]]:
     """(start, end, char) of every Trojan Source character, inside `ranges` when given.
 
-    Exempt: a BOM at offset 0 (an encoding marker, not content), and joiners (ZWJ, ZWNJ) and directional marks
-    (LRM, RLM, ALM) between two non-ASCII characters, where natural-language text needs them. Embeddings,
-    overrides and isolates (the reordering controls of the attack), ZWSP, WJ and inner BOMs have no exemption."""
+    Exempt: a BOM at offset 0 (an encoding marker, not content); joiners (ZWJ, ZWNJ) and directional marks
+    (LRM, RLM, ALM) between two non-ASCII characters, where natural-language text needs them; and joiners anywhere
+    inside a string literal (`in_string`, from the parser). Embeddings, overrides and isolates (the reordering
+    controls of the attack), ZWSP, WJ and inner BOMs have no exemption; joiners in identifiers, comments or
+    between tokens remain findings."""
     spans = ranges if ranges is not None else ((0, len(data)),)
     for lo, hi in spans:
         for match in TROJAN_BYTES.finditer(data, lo, hi):
@@ -68,16 +75,18 @@ def trojan_chars(data: bytes, ranges: Sequence[tuple[int, int]] | None = None) -
                 continue
             if char in _TEXT_MARKS and _between_non_ascii(data, start, end):
                 continue
+            if char in JOINERS and in_string is not None and in_string(start, end):
+                continue
             yield start, end, char
 
 
 def trojan_findings(
-    data: bytes, ranges: Sequence[tuple[int, int]] | None = None, *, limit: int = 25
+    data: bytes, ranges: Sequence[tuple[int, int]] | None = None, *, limit: int = 25, in_string: InString | None = None
 ) -> tuple[list[RawFinding], int]:
     """Findings for the first `limit` characters, and the total number of characters found."""
     findings: list[RawFinding] = []
     total = 0
-    for start, end, char in trojan_chars(data, ranges):
+    for start, end, char in trojan_chars(data, ranges, in_string):
         total += 1
         if len(findings) >= limit:
             continue

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from extgate.facts import Manifest
 from extgate.gates.interface import GateContext, GateResult
-from extgate.gates.manifest import cinatra, fixtures, identity, lifecycle, npm, permissions, schemas, swamp
+from extgate.gates.manifest import cinatra, fixtures, identity, lifecycle, npm, permissions, publish, schemas, swamp
 from extgate.gates.manifest.interface import Check, Scope
 from extgate.gates.manifest.parse import MAX_MANIFEST_BYTES, Parsed, ParseError, parse_json, parse_yaml
 from extgate.model import Finding, truncate
@@ -74,8 +74,11 @@ class ManifestGate:
             )
             return GateResult((finding,))
         loaded = load(ctx, kind)
+        # a publish document (extgate serve, check_publish) is judged even when the tarball has no manifest
+        tarball_json = loaded[1].data if not isinstance(loaded, Finding) and kind == "package.json" else None
+        claimed = publish.publish_findings(ctx, ctx.options.publish, tarball_json) if ctx.options.publish else []
         if isinstance(loaded, Finding):
-            return GateResult((loaded,))
+            return GateResult((loaded, *claimed))
         path, parsed = loaded
         manifest = Manifest(kind=kind, path=path, data=parsed.data, lines=dict(parsed.lines))
         findings = [
@@ -97,7 +100,7 @@ class ManifestGate:
         checks: list[Check] = [*COMMON, *(PACKAGE_JSON if kind == "package.json" else SWAMP)]
         if is_cinatra:
             checks += CINATRA
-        findings += run_checks(scope, checks)
+        findings += run_checks(scope, checks) + claimed
         if scope.registry_error is not None:
             findings.append(
                 ctx.finding(

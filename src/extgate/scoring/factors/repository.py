@@ -35,6 +35,7 @@ class Repository(BaseFactor):
             parsed.url,
             timeout=ctx.options.timeout,
             client=ctx.client,
+            ca_bundle=ctx.options.ca_bundle,
             max_redirects=int(self.spec.setting("max_redirects", 5)),
         )
         if result.outcome == repository.VERIFIED:

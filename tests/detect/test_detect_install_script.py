@@ -1,0 +1,48 @@
+"""A lifecycle install script is an error in every profile: `--yes` cannot acknowledge it; the caller can allow it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from extgate.engine import check
+from extgate.model import Level, Status
+from extgate.options import Options
+from extgate.policy import Policy
+from support.archives import npm_tgz
+
+SCRIPTED = {"name": "x-ext", "version": "1.0.0", "license": "MIT", "scripts": {"postinstall": "node setup.js"}}
+
+
+def tgz(manifest: dict[str, object], extra: dict[str, str] | None = None) -> bytes:
+    return npm_tgz({"package.json": json.dumps(manifest), "index.js": "module.exports = 1;\n", **(extra or {})})
+
+
+@pytest.mark.parametrize("profile", ["npm", "swamp", "cinatra"])
+def test_yes_does_not_acknowledge_an_install_script(profile: str) -> None:
+    opts = Options(profile=profile, manifest_kind="package.json", acknowledge_all=True, network=False, offline=True)
+    verdict = check(tgz(SCRIPTED), options=opts)
+    (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script"]
+    assert finding.level is Level.ERROR and not finding.acknowledged
+    assert verdict.status is Status.BLOCKED
+
+
+def test_clean_twin_without_a_script_has_no_finding() -> None:
+    clean = {k: v for k, v in SCRIPTED.items() if k != "scripts"}
+    verdict = check(tgz(clean), options=Options(acknowledge_all=True, network=False, offline=True))
+    assert not [f for f in verdict.findings if f.rule_id == "manifest/install-script"]
+
+
+def test_the_callers_policy_can_allow_it_and_then_yes_acknowledges() -> None:
+    allow = Policy.from_mapping({"rules": {"manifest/install-script": {"level": "warning"}}}, "caller")
+    verdict = check(tgz(SCRIPTED), allow, options=Options(acknowledge_all=True, network=False, offline=True))
+    (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script"]
+    assert finding.level is Level.WARNING and finding.acknowledged
+
+
+def test_a_policy_inside_the_archive_cannot_lower_it() -> None:
+    inside = '[rules."manifest/install-script"]\nlevel = "warning"\n'
+    verdict = check(tgz(SCRIPTED, {".extgate.toml": inside}), options=Options(network=False, offline=True))
+    (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script"]
+    assert finding.level is Level.ERROR
