@@ -16,7 +16,7 @@ from extgate.options import Options
 from extgate.policy import Policy
 from support.batch_work import hang_on_marked, without_durations
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (scripts/test installs extgate[ray]): Ray backend untested")
+ray = pytest.importorskip("ray", reason="Ray is not installed (scripts/test installs extgate[ray]): backend UNTESTED")
 
 from extgate.batch.ray_backend import RayBackend  # noqa: E402
 
@@ -44,7 +44,8 @@ def test_ray_records_identical_to_local(local_ray: None, corpus: Path) -> None:
 def test_ray_timeout_blocks_only_the_hung_archive(local_ray: None, corpus: Path, tmp_path: Path) -> None:
     hung = tmp_path / "hang-1.0.0.tgz"
     hung.write_bytes((corpus / "clean-1.0.0.tgz").read_bytes())
-    jobs = [Job(0, str(hung), Policy(), OFFLINE, 3.0), Job(1, str(corpus / "clean-1.0.0.tgz"), Policy(), OFFLINE, 300.0)]
+    clean = str(corpus / "clean-1.0.0.tgz")
+    jobs = [Job(0, str(hung), Policy(), OFFLINE, 3.0), Job(1, clean, Policy(), OFFLINE, 300.0)]
     got = {Path(job.path).name: record for job, record in RayBackend(jobs=2, work=hang_on_marked).run(jobs)}
     assert got["clean-1.0.0.tgz"]["status"] == "passed"
     assert got["hang-1.0.0.tgz"]["status"] == "blocked"

@@ -12,6 +12,8 @@ audit is what a registry really stores. No uplinks: it never reaches the network
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -210,6 +212,47 @@ class Verdaccio:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_text(text)
             self.publish(pkg, tag=tag)
+
+    def put_package(
+        self, package_json: dict[str, Any], files: dict[str, str] | None = None, *, tag: str = "latest"
+    ) -> None:
+        """Publish over the registry API npm itself uses (PUT of the publish document with the tarball attached),
+        without an npm process per version: for tests that need dozens of small packages."""
+        from support.archives import npm_tgz
+
+        name, version = str(package_json["name"]), str(package_json["version"])
+        tarball = npm_tgz({"package.json": json.dumps(package_json), **(files or {})})
+        base = name.rsplit("/", 1)[-1]
+        filename = f"{base}-{version}.tgz"
+        digest = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+        manifest = {
+            **package_json,
+            "_id": f"{name}@{version}",
+            "dist": {
+                "shasum": hashlib.sha1(tarball).hexdigest(),  # npm's legacy checksum field
+                "integrity": f"sha512-{digest}",
+                "tarball": f"{self.url}/{name}/-/{filename}",
+            },
+        }
+        body = {
+            "_id": name,
+            "name": name,
+            "dist-tags": {tag: version},
+            "versions": {version: manifest},
+            "_attachments": {
+                filename: {
+                    "content_type": "application/octet-stream",
+                    "data": base64.b64encode(tarball).decode(),
+                    "length": len(tarball),
+                }
+            },
+        }
+        encoded = name.replace("/", "%2f")
+        response = httpx.put(
+            f"{self.url}/{encoded}", json=body, headers={"authorization": f"Bearer {self.token}"}, timeout=30
+        )
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"publish {name}@{version}: HTTP {response.status_code} {response.text[:200]}")
 
     def deprecate(self, spec: str, message: str) -> None:
         """`npm deprecate <spec> <message>` (real npm, so the registry stores what npm writes)."""

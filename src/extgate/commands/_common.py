@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from extgate.commands import UsageError
 from extgate.intake import Source
@@ -111,8 +112,8 @@ def policy_from_args(args: argparse.Namespace) -> tuple[Policy, Path | None]:
 
 
 def source_from_args(args: argparse.Namespace) -> Source:
-    if args.path == "-":
-        return sys.stdin.buffer.read()
+    if args.path == "-":  # streamed: intake reads it within its caps, never the whole of it into memory first
+        return cast(BinaryIO, sys.stdin.buffer)
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"no such file or directory: {path}")

@@ -102,6 +102,7 @@ def _settings(ctx: GateContext, data: Mapping[str, Any]) -> AuditSettings:
         max_dependencies=int(ctx.setting("max_dependencies", data.get("max_dependencies", 2000))),
         concurrency=int(ctx.setting("concurrency", data.get("concurrency", 16))),
         signals=frozenset(rule for rule in SIGNAL_RULES if ctx.enabled(rule)),
+        registry_given=options.registry is not None,
         node_version=str(ctx.setting("node_version", data.get("node_version", DEFAULT_NODE))).lstrip("v"),
         ttls=ttls,
     )
@@ -268,40 +269,38 @@ def _result_findings(ctx: GateContext, result: AuditResult, settings: AuditSetti
 
 
 def _lock_gap_findings(ctx: GateContext, result: AuditResult) -> list[Finding]:
-    """One finding per lockfile that leaves dependencies of its entries unpinned: an error when extgate could
+    """One finding for a lockfile that leaves dependencies of its entries unpinned: an error when extgate could
     not resolve them either (what npm would install is unknown), a warning when it resolved and audited them."""
-    by_file: dict[str, list[Any]] = {}
-    for gap in result.lock_gaps:
-        by_file.setdefault(gap.declared.path if gap.declared.source == "lockfile" else "", []).append(gap)
-    out: list[Finding] = []
-    for path, gaps in sorted(by_file.items()):
-        lockfile = path or next((g.declared.path for g in gaps if g.declared.source == "lockfile"), "the lockfile")
-        unresolved = [g for g in gaps if not g.resolved]
-        shown = [f"{' > '.join((*g.chain, g.name))} {g.spec!r}" for g in (unresolved or gaps)[:_MAX_NAMES_SHOWN]]
-        more = ", ..." if len(unresolved or gaps) > _MAX_NAMES_SHOWN else ""
-        if unresolved:
-            tail = (
-                f"{len(unresolved)} of them could not be resolved ({_outcome(result)}), so what npm installs is "
-                "unknown and unaudited"
-            )
-        else:
-            tail = "extgate resolved and audited them as npm would today, but every install may get different versions"
-        out.append(
-            ctx.finding(
-                "trust/lockfile-incomplete",
-                f"{lockfile} is incomplete: {len(gaps)} dependenc{'y' if len(gaps) == 1 else 'ies'} of its entries "
-                f"are not pinned in it ({', '.join(shown)}{more}); {tail}. Regenerate it with `npm install` "
-                "(or `npm shrinkwrap`) and ship the full file.",
-                path=lockfile if lockfile.endswith((".json", ".lock")) else None,
-                level=Level.ERROR if unresolved else Level.WARNING,
-                evidence=f"{lockfile} incomplete",
-                properties={
-                    "missing": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in gaps),
-                    "unresolved": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in unresolved),
-                },
-            )
+    gaps = result.lock_gaps
+    if not gaps:
+        return []
+    lockfile = result.lock_file or "the lockfile"
+    unresolved = [g for g in gaps if not g.resolved]
+    listed = unresolved or gaps
+    shown = ", ".join(f"{' > '.join((*g.chain, g.name))} {g.spec!r}" for g in listed[:_MAX_NAMES_SHOWN])
+    more = ", ..." if len(listed) > _MAX_NAMES_SHOWN else ""
+    if unresolved:
+        tail = (
+            f"{len(unresolved)} of them could not be resolved ({_outcome(result)}), so what npm installs there is "
+            "unknown and unaudited"
         )
-    return out
+    else:
+        tail = "extgate resolved and audited them as npm would today, but each install may get other versions"
+    return [
+        ctx.finding(
+            "trust/lockfile-incomplete",
+            f"{lockfile} is incomplete: {len(gaps)} dependenc{'y' if len(gaps) == 1 else 'ies'} of its entries "
+            f"{'is' if len(gaps) == 1 else 'are'} not pinned in it ({shown}{more}); {tail}. Regenerate it with "
+            "`npm install` (and `npm shrinkwrap` if you ship one) and publish the full file.",
+            path=result.lock_file,
+            level=Level.ERROR if unresolved else Level.WARNING,
+            evidence=f"{lockfile} incomplete",
+            properties={
+                "missing": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in gaps),
+                "unresolved": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in unresolved),
+            },
+        )
+    ]
 
 
 def _outcome(result: AuditResult) -> str:

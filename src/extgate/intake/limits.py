@@ -127,6 +127,7 @@ class StreamCounter:
     count: int = 0
     window_end: int | None = None
     where: Callable[[], str] = field(default=lambda: "")
+    tap: Callable[[bytes], None] | None = None  # sees every decompressed byte, in order (the npm-view check)
 
     def read(self, size: int = -1, /) -> bytes:
         if size is None or size < 0:
@@ -134,6 +135,8 @@ class StreamCounter:
         size = min(size, CHUNK * 16)
         data = self.inner.read(size)
         self.count += len(data)
+        if self.tap is not None and data:
+            self.tap(data)
         if self.count > self.cap:
             raise LimitReached(
                 issue(

@@ -9,7 +9,8 @@ import zlib
 from dataclasses import replace
 from types import MappingProxyType
 
-from extgate.intake.limits import HEADER_ALLOWANCE, Budget, LimitReached, StreamCounter, issue, skip
+from extgate.intake.limits import CHUNK, HEADER_ALLOWANCE, Budget, LimitReached, StreamCounter, issue, skip
+from extgate.intake.npm_tar import NpmTarView, Seen, kind_for
 from extgate.intake.paths import from_surrogates, normalize
 from extgate.model import Entry, EntryKind, Issue
 
@@ -52,6 +53,9 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
     where = ["at the first header"]
     counter.where = lambda: where[0]
     pending = 0  # decompressed bytes of the previous member tarfile still has to skip before the next header
+    npm_view = NpmTarView()
+    counter.tap = npm_view.feed
+    seen: list[Seen] = []
     try:
         counter.window_end = counter.count + HEADER_ALLOWANCE
         with tarfile.open(fileobj=counter, mode="r|", encoding="utf-8", errors="surrogateescape") as archive:  # type: ignore[call-overload]
@@ -61,6 +65,7 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
                 counter.window_end = None
                 if member is None:
                     break
+                seen.append(_seen(member))
                 path, raw = from_surrogates(member.name)
                 norm = normalize(path)
                 where[0] = f"at member {budget.members + 1:,} ({norm})"
@@ -107,6 +112,19 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
                         link_target=target,
                     )
                 )
+        while counter.read(CHUNK * 16):  # the rest of the stream: npm's reader may find members tarfile did not
+            pass
+        npm_view.finish()
+        problem = npm_view.problem or _disagreement(seen, npm_view.members)
+        if problem:
+            issues.append(
+                issue(
+                    "archive/corrupt",
+                    f"npm's tar reader would read this archive differently from extgate: {problem}. Members hidden "
+                    "this way would be installed unchecked. Re-create the archive with `npm pack`.",
+                    npm_view=True,
+                )
+            )
     except LimitReached as stop:
         issues.append(stop.issue)
     except CORRUPT_ERRORS as exc:
@@ -118,3 +136,35 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
             )
         )
     return entries, issues
+
+
+def _seen(member: tarfile.TarInfo) -> Seen:
+    """tarfile's view of one member, in the terms NpmTarView uses: kind, data offset, data bytes it spans."""
+    if member.isreg():
+        kind = "file"
+    elif member.isdir():
+        kind = "dir"
+    elif member.issym() or member.islnk():
+        kind = "link"
+    else:
+        kind = kind_for("?")
+    spans = member.isreg() or member.type not in tarfile.SUPPORTED_TYPES
+    link = member.linkname if kind == "link" else ""
+    return Seen(member.name.rstrip("/") or member.name, kind, member.offset_data, member.size if spans else 0, link)
+
+
+def _disagreement(ours: list[Seen], npm: list[Seen]) -> str | None:
+    """The first member the two readers see differently, described for the finding; None when they agree."""
+    for index, (mine, theirs) in enumerate(zip(ours, npm, strict=False)):
+        if mine != theirs:
+            return (
+                f"member {index + 1:,} is {theirs.path!r} ({theirs.kind}, {theirs.size:,} bytes at byte "
+                f"{theirs.offset:,}) for npm but {mine.path!r} ({mine.kind}, {mine.size:,} bytes at byte "
+                f"{mine.offset:,}) for extgate"
+            )
+    if len(npm) > len(ours):
+        hidden = npm[len(ours)]
+        return f"npm would also extract {hidden.path!r}, which extgate's reader did not see"
+    if len(ours) > len(npm):
+        return f"extgate read {ours[len(npm)].path!r}, which npm's reader does not see as a member"
+    return None

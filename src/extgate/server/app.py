@@ -22,7 +22,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,7 +32,8 @@ from extgate import __version__
 from extgate.formatters.json import render as render_json
 from extgate.formatters.sarif import render as render_sarif
 from extgate.model import Verdict
-from extgate.policy import Acknowledgement
+from extgate.options import Options
+from extgate.policy import Acknowledgement, Policy
 from extgate.profiles import PROFILE_NAMES
 from extgate.rules.registry import load_registry
 from extgate.server.interface import ServeConfig
@@ -161,13 +161,14 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
             {"Retry-After": "1"},
         )
     state.in_flight += 1
+    deadline = time.monotonic() + timeout  # one budget for receiving the body and checking it
     try:
         try:  # a client trickling its body must not hold a slot forever
             body = await asyncio.wait_for(_read_body(request, config.max_body), timeout)
         except TimeoutError:
             raise _Refused(408, f"the body did not arrive within {timeout:g} s") from None
         outcome.digest = hashlib.sha256(body).hexdigest()
-        verdict = await _run(state, body, policy, options, timeout, publish=publish)
+        verdict = await _run(state, body, policy, options, timeout, deadline, publish=publish)
     finally:
         state.in_flight -= 1
     outcome.verdict = verdict.status.value
@@ -178,19 +179,23 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
     return Response(render_json(verdict), code, headers=headers, media_type="application/json")
 
 
-async def _run(state: _State, body: bytes, policy: Any, options: Any, timeout: float, *, publish: bool) -> Verdict:
+async def _run(
+    state: _State, body: bytes, policy: Policy, options: Options, timeout: float, deadline: float, *, publish: bool
+) -> Verdict:
     config = state.config
     assert state.pool is not None, "the app's lifespan starts the pool"
     stage = "check-publish" if publish else "check"
     try:
-        if publish:
-            result = await state.pool.run(config.publish_job, body, policy, options, config.max_body, timeout=timeout)
-        else:
-            result = await state.pool.run(config.archive_job, body, policy, options, timeout=timeout)
+        fn: Callable[..., Verdict] = config.publish_job if publish else config.archive_job
+        args = (body, policy, options, config.max_body) if publish else (body, policy, options)
+        result = await state.pool.run(fn, *args, timeout=timeout, deadline=deadline)
     except TaskTimeout as exc:
         return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy, options.profile)
     except WorkerCrashed as exc:
         return failure_verdict(body, stage, f"the check failed in its worker ({exc})", policy, options.profile)
+    except Exception as exc:  # the pool itself failed (cannot start a worker...): still a verdict, still blocked
+        reason = f"the worker pool failed ({type(exc).__name__}: {exc})"
+        return failure_verdict(body, stage, reason, policy, options.profile)
     if not isinstance(result, Verdict):
         reason = f"the worker returned {type(result).__name__}, not a verdict"
         return failure_verdict(body, stage, reason, policy, options.profile)
@@ -207,7 +212,7 @@ def _authorize(request: Request, token: str | None) -> None:
         raise _Refused(401, "missing or wrong bearer token", {"WWW-Authenticate": 'Bearer realm="extgate"'})
 
 
-def _parse_query(request: Request, config: ServeConfig) -> tuple[Any, Any, str, float]:
+def _parse_query(request: Request, config: ServeConfig) -> tuple[Options, Policy, str, float]:
     query = request.query_params
     fmt = query.get("format", "json")
     if fmt not in ("json", "sarif"):

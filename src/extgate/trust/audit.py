@@ -66,6 +66,7 @@ class AuditSettings:
     concurrency: int = 16
     signals: frozenset[str] = frozenset()  # enabled signal rule ids
     node_version: str = DEFAULT_NODE
+    registry_given: bool = True  # False: the default registry; offline, any registry's cached packument serves
     ttls: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_TTLS))
     ca_bundle: str | None = None  # --ca-bundle (extgate.registry.tls); None = system trust store
 
@@ -102,6 +103,7 @@ class AuditResult:
     too_many: bool = False
     notes: list[str] = field(default_factory=list)
     lock_gaps: list[LockGap] = field(default_factory=list)
+    lock_file: str | None = None  # the npm lockfile the tree started from
 
 
 class Packuments:
@@ -114,6 +116,7 @@ class Packuments:
         self._tasks: dict[str, asyncio.Task[dict[str, Any] | None]] = {}
         self._down: RegistryUnavailable | None = None
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
+        self.notes: list[str] = []
 
     async def __aenter__(self) -> Packuments:
         return self
@@ -135,6 +138,9 @@ class Packuments:
             doc = value["doc"]
             return doc if isinstance(doc, dict) else None
         if self._settings.offline:
+            other = None if self._settings.registry_given else self._from_any_registry(name)
+            if other is not None:
+                return other
             raise RegistryUnavailable(key.replace("\0", "/"), "--offline and the packument is not in the cache")
         async with self._slots:
             if self._down is not None:  # fail fast: a hanging registry must not cost retries x timeout per package
@@ -153,7 +159,19 @@ class Packuments:
                     self._down = exc
                 raise
         self._cache.put("packument", key, {"doc": doc})
+        self._cache.put("packument-registry", name, self._settings.registry)  # for --offline without --registry
         return doc
+
+    def _from_any_registry(self, name: str) -> dict[str, Any] | None:
+        """Offline without --registry: the packument the last online run fetched, from whichever registry."""
+        hit, registry = self._cache.get("packument-registry", name, None)
+        if not hit or not isinstance(registry, str):
+            return None
+        hit, value = self._cache.get("packument", f"{registry}\0{name}", None)
+        if not hit or not isinstance(value, dict) or not isinstance(value.get("doc"), dict):
+            return None
+        self.notes.append(f"trust: --offline: packuments read from the cache of {registry} (the last registry used)")
+        return dict(value["doc"])
 
 
 async def _gather_dict(keys: Sequence[str], fn: Callable[[str], Awaitable[T]]) -> dict[str, T | Exception]:
@@ -191,6 +209,7 @@ class Auditor:
         self.lock = tuple(lock)
         self.lock_declared = dict(lock_declared or {})
         self._lock_file = next((d.path for d in self.lock_declared.values()), None)
+        self.result.lock_file = self._lock_file
         self._docs: dict[str, Doc] = {}
 
     async def run(self, declared: Sequence[Declared]) -> AuditResult:
@@ -201,6 +220,7 @@ class Auditor:
             nodes = await self._resolve(todo, packuments)
             await self._advisories(nodes, packuments)
             await self._signals(nodes, packuments)
+        self.result.notes += list(dict.fromkeys(packuments.notes))
         self.result.audited = [node.audited for node in nodes]
         return self.result
 

@@ -20,14 +20,17 @@ Not modelled: overrides, workspaces, links, bundled dependencies' contents (repo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import nodesemver
 
-from extgate.trust.resolve import Spec, parse_spec, satisfies
+from extgate.trust.resolve import Spec, satisfies
+from extgate.trust.resolve import parse_spec as _parse_spec
 
+parse_spec = functools.lru_cache(maxsize=65536)(_parse_spec)  # pure; the same specs recur in every round
 PROD, OPTIONAL, PEER, PEER_OPTIONAL = "prod", "optional", "peer", "peerOptional"
 Doc = Mapping[str, Any] | str | None
 
@@ -35,6 +38,7 @@ Doc = Mapping[str, Any] | str | None
 _PUNCT = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
 
 
+@functools.lru_cache(maxsize=65536)
 def locale_key(text: str) -> tuple[tuple[int, int], ...]:
     out = []
     for char in text:

@@ -126,8 +126,11 @@ def test_empty_member_name() -> None:
 
 
 def test_invalid_utf8_and_nul_in_names() -> None:
+    # tarfile writes the raw name in a PAX record (hdrcharset=BINARY) and "bad?.js" in the ustar field; npm's tar
+    # drops the non-UTF-8 record and reads "bad?.js", so the readers name the member differently: corrupt too
     assert ids(scan(tar_bytes([("package/ok.js", "x"), Member(b"package/bad\xfe.js", b"y")]))) == [
-        "archive/unsafe-name"
+        "archive/corrupt",
+        "archive/unsafe-name",
     ]
     nul = bytearray(zip_bytes([("ok.js", "x"), ("abc.js", "y")]))
     for at in (i for i in range(len(nul)) if nul[i : i + 6] == b"abc.js"):
