@@ -16,7 +16,9 @@ from extgate.profiles import PROFILE_NAMES
 from extgate.registry.tls import CaBundleError, ssl_context
 
 
-def add_scan_arguments(parser: argparse.ArgumentParser, *, path_nargs: str | None = None) -> None:
+def add_scan_arguments(
+    parser: argparse.ArgumentParser, *, path_nargs: str | None = None, network_timeout_flag: str = "--timeout"
+) -> None:
     what = "archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin"
     if path_nargs is None:
         parser.add_argument("path", help=what)
@@ -37,7 +39,9 @@ def add_scan_arguments(parser: argparse.ArgumentParser, *, path_nargs: str | Non
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: the user cache dir)")
     parser.add_argument("--downloads-url", metavar="URL", help="npm downloads API base URL (low-downloads signal)")
     parser.add_argument("--host-version", metavar="VERSION", help="host version for ABI/engine checks")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per network request")
+    parser.add_argument(
+        network_timeout_flag, dest="timeout", type=float, default=10.0, metavar="SECONDS", help="per network request"
+    )
     parser.add_argument(
         "--jobs", type=_jobs, metavar="N", help="worker processes for large packages (default: the usable cores)"
     )
