@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from extgate import safeyaml
+
 MAX_DIRS = 20_000
 MAX_MANIFEST_BYTES = 1_000_000
 _SKIP = frozenset({"node_modules", "bower_components", "jspm_packages", "__pycache__", "vendor"})
@@ -58,7 +60,7 @@ def workspace_patterns(root: Path) -> list[str]:
     pnpm = root / "pnpm-workspace.yaml"
     if pnpm.is_file() and pnpm.stat().st_size <= MAX_MANIFEST_BYTES:
         try:
-            data = yaml.safe_load(pnpm.read_text(encoding="utf-8"))
+            data = safeyaml.load(pnpm.read_text(encoding="utf-8"), "pnpm-workspace.yaml")
         except (OSError, ValueError, yaml.YAMLError):
             data = None
         if isinstance(data, dict) and isinstance(data.get("packages"), list):

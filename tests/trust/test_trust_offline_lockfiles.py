@@ -211,3 +211,20 @@ def test_offline_uses_the_cache_of_a_warm_run_without_repeating_registry(
     assert ids(cold) == {BRACES, MICROMATCH}
     assert not by_rule(cold.findings, "trust/registry-unavailable")
     assert cold.facts is not None and any("last registry used" in note for note in cold.facts.notes)
+
+
+def test_warm_run_asks_the_registry_nothing_for_either_gate(registry: PackumentServer, tmp_path: Path) -> None:
+    import extgate
+
+    ext = tmp_path / "ext"
+    ext.mkdir()
+    manifest = {"description": "x", "license": "MIT", "main": "index.js", "files": ["index.js"]}
+    (ext / "package.json").write_text(package_json({"micromatch": "^3.1.0"}, **manifest))
+    (ext / "index.js").write_text("module.exports = 1;\n")
+    opts = online(registry.url, use_cache=True, cache_dir=str(tmp_path / "cache"))
+    first = extgate.check(ext, options=opts)
+    asked = len(registry.requests)
+    assert any(path == "/ext" for _, path, _ in registry.requests)  # the manifest gate's own lookup
+    second = extgate.check(ext, options=opts)
+    assert len(registry.requests) == asked  # everything came from the cache
+    assert [f.rule_id for f in second.findings] == [f.rule_id for f in first.findings]

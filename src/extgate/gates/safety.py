@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from extgate import safeyaml
 from extgate.gates.interface import GateContext, GateResult
 from extgate.intake.sniff import executable_kind
 from extgate.model import Entry, EntryKind, Finding, Level, Package
@@ -95,7 +96,7 @@ def _declared(package: Package) -> tuple[set[str], set[str]]:
     raw = package.read("manifest.yaml")
     if raw is not None and len(raw) <= _MAX_MANIFEST:
         try:
-            doc = yaml.safe_load(raw)
+            doc = safeyaml.load(raw, "manifest.yaml")
         except (yaml.YAMLError, RecursionError, UnicodeError, ValueError):
             doc = None
         if isinstance(doc, Mapping):

@@ -27,6 +27,7 @@ from extgate.intake.limits import (
     raw_cap,
     stream_cap,
 )
+from extgate.intake.npm_tar import first_tar_header
 from extgate.intake.paths import strip_prefix, top_folder
 from extgate.intake.sniff import HEAD_BYTES, archive_kind, sniff
 from extgate.model import Entry, EntryKind, Issue, Package
@@ -94,8 +95,29 @@ class ZipReader:
             return _package(source, "zip", [], [stop.issue], raw, budget, complete=False)
         target: BinaryIO = buffer if buffer is not None else stream
         target.seek(start)
+        polyglot = _tar_inside(target)
+        target.seek(start)
         entries, issues = zip.read_members(target, budget)
-        return _package(source, "zip", entries, issues, raw, budget)
+        return _package(source, "zip", entries, polyglot + issues, raw, budget)
+
+
+def _tar_inside(stream: BinaryIO) -> list[Issue]:
+    """A zip that npm's tar would also read as a tarball (a polyglot) is blocked: which files get installed would
+    depend on the tool. Reads the (already size-capped) upload once more, in block-aligned chunks."""
+    at = 0
+    while chunk := stream.read(CHUNK * 16):
+        found = first_tar_header(chunk)
+        if found is not None:
+            return [
+                issue(
+                    "archive/corrupt",
+                    f"the upload is a zip and also a tar archive (a tar header at byte {at + found:,}): zip tools "
+                    "and npm would extract different files. Publish one archive format.",
+                    polyglot=True,
+                )
+            ]
+        at += len(chunk)
+    return []
 
 
 READERS: tuple[Reader, ...] = (ZipReader(), TarReader())

@@ -281,3 +281,24 @@ class NpmTarView:
         link = pending.get("linkpath", header_link) if kind == "link" else ""
         self.members.append(Seen(path.rstrip("/") or path, kind, self._offset, size, link))
         self._skip = -(-size // BLOCK) * BLOCK
+
+
+def _node_int(raw: bytes) -> int | None:
+    """node-tar's lenient decSmallNumber: cut at a NUL that ends the text, trim, parseInt base 8."""
+    text = re.sub(r"\x00[^\n]*\Z", "", raw.decode("latin-1"), count=1).strip()
+    found = re.match(r"[+-]?[0-7]+", text)
+    return int(found.group(0), 8) if found else None
+
+
+def first_tar_header(data: bytes | memoryview) -> int | None:
+    """Offset of the first 512-byte block npm's tar would accept as a member header (its checksum adds up), or
+    None. npm's tar skips blocks that are not headers, so one anywhere in a non-tar upload makes it a tar too."""
+    view = memoryview(data)
+    for at in range(0, len(view) - BLOCK + 1, BLOCK):
+        block = view[at : at + BLOCK]
+        if block[148] != 0x20 and not 0x30 <= block[148] <= 0x37:
+            continue  # not an octal checksum: cheap reject for almost every block of a zip
+        stored = _node_int(bytes(block[148:160]))
+        if stored is not None and stored == 256 + sum(block[:148]) + sum(block[156:]) and any(block[:100]):
+            return at
+    return None

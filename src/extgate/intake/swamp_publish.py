@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from extgate import safeyaml
 from extgate.intake.npm_packlist import first_link, lstat_inside
 from extgate.intake.ts_imports import relative_specifiers, resolve
 
@@ -59,7 +60,7 @@ def load_yaml(data: bytes | None) -> Mapping[str, Any]:
     if data is None:
         return {}
     try:
-        doc = yaml.safe_load(data)
+        doc = safeyaml.load(data, "manifest.yaml")
     except (yaml.YAMLError, RecursionError, UnicodeError, ValueError):
         return {}
     return doc if isinstance(doc, Mapping) else {}

@@ -146,6 +146,15 @@ def read_members(stream: BinaryIO, budget: Budget) -> tuple[list[Entry], list[Is
     errors = 0
     try:
         for info in archive.infolist():
+            if not info.filename:  # zipfile itself fails on these (IndexError in is_dir/open)
+                issues.append(
+                    issue(
+                        "archive/corrupt",
+                        f"zip member {len(entries) + 1:,} has an empty name, so no tool extracts it the same way; "
+                        "it was not read. Re-create the zip with a standard tool.",
+                    )
+                )
+                continue
             path, raw = _names(info)
             norm = normalize(path)
             kind = _kind(info)

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from extgate import safeyaml
 from extgate.facts import Facts, Manifest
 from extgate.frozen import freeze
 from extgate.model import Package
@@ -46,7 +47,7 @@ def parse_manifest(raw: bytes, *, yaml_doc: bool) -> Mapping[str, Any] | None:
         return None
     try:
         text = raw.decode("utf-8-sig")
-        doc: Any = yaml.safe_load(text) if yaml_doc else json.loads(text)
+        doc: Any = safeyaml.load(text, "manifest") if yaml_doc else json.loads(text)
     except (UnicodeDecodeError, ValueError, yaml.YAMLError, RecursionError):
         return None
     return doc if isinstance(doc, Mapping) else None

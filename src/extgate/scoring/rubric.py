@@ -12,8 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from extgate import safeyaml
 from extgate.datafiles import data_dir
 from extgate.frozen import EMPTY, FrozenMap, freeze
 
@@ -132,8 +131,8 @@ def _freeze_value(value: Any) -> Any:
 def load_rubric_file(path: str | Path) -> Rubric:
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        doc = safeyaml.load(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, safeyaml.YamlError) as exc:
         raise RubricError(f"cannot read rubric {path}: {exc}") from exc
     return parse_rubric(doc, str(path))
 

@@ -37,9 +37,9 @@ from extgate.policy import Acknowledgement, Policy
 from extgate.profiles import PROFILE_NAMES
 from extgate.rules.registry import load_registry
 from extgate.server.interface import ServeConfig
-from extgate.server.jobs import failure_verdict
 from extgate.server.metrics import Metrics
-from extgate.server.pool import TaskTimeout, WorkerCrashed, WorkerPool
+from extgate.workers.failure import failure_verdict
+from extgate.workers.pool import TaskTimeout, WorkerCrashed, WorkerPool
 
 ACCESS_LOG = logging.getLogger("extgate.access")
 UNPROCESSABLE = frozenset({"archive/corrupt"})
@@ -168,7 +168,7 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
         except TimeoutError:
             raise _Refused(408, f"the body did not arrive within {timeout:g} s") from None
         outcome.digest = hashlib.sha256(body).hexdigest()
-        verdict = await _run(state, body, policy, options, max(0.001, deadline - time.monotonic()), publish=publish)
+        verdict = await _run(state, body, policy, options, timeout, deadline, publish=publish)
     finally:
         state.in_flight -= 1
     outcome.verdict = verdict.status.value
@@ -180,16 +180,15 @@ async def _check(state: _State, request: Request, outcome: _Outcome, *, publish:
 
 
 async def _run(
-    state: _State, body: bytes, policy: Policy, options: Options, timeout: float, *, publish: bool
+    state: _State, body: bytes, policy: Policy, options: Options, timeout: float, deadline: float, *, publish: bool
 ) -> Verdict:
     config = state.config
     assert state.pool is not None, "the app's lifespan starts the pool"
     stage = "check-publish" if publish else "check"
     try:
-        if publish:
-            result = await state.pool.run(config.publish_job, body, policy, options, config.max_body, timeout=timeout)
-        else:
-            result = await state.pool.run(config.archive_job, body, policy, options, timeout=timeout)
+        fn: Callable[..., Verdict] = config.publish_job if publish else config.archive_job
+        args = (body, policy, options, config.max_body) if publish else (body, policy, options)
+        result = await state.pool.run(fn, *args, timeout=timeout, deadline=deadline)
     except TaskTimeout as exc:
         return failure_verdict(body, stage, f"{exc} (extgate serve --timeout)", policy, options.profile)
     except WorkerCrashed as exc:

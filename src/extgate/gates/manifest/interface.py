@@ -16,6 +16,7 @@ from extgate.facts import Manifest
 from extgate.gates.interface import GateContext
 from extgate.model import Finding, Level
 from extgate.registry.client import RegistryUnavailable, fetch_packument
+from extgate.trust.cache import DEFAULT_TTLS, Cache
 
 # Orchestra manifests are package.json files with these fields (seed 001).
 ORCHESTRA_FIELDS = ("permissions", "compat", "categories", "min_orchestra_version")
@@ -127,14 +128,46 @@ class Scope:
             raise RegistryDown(self.registry_error)
         if name not in self._packuments:
             assert self.registry is not None
+            hit, cached = self._cached(name)
+            if hit:
+                self._packuments[name] = cached
+                return cached
             try:
-                self._packuments[name] = fetch_packument(
+                doc = fetch_packument(
                     self.registry, name, timeout=self.ctx.options.timeout, ca_bundle=self.ctx.options.ca_bundle
                 )
             except RegistryUnavailable as exc:
                 self.registry_error = str(exc)
                 raise RegistryDown(self.registry_error) from None
+            self._packuments[name] = doc
+            self._store(name, doc)
         return self._packuments[name]
+
+    # the trust gate's packument cache (same keys): warm runs ask the registry neither here nor there
+    def _cache(self) -> Cache:
+        return Cache.at(self.ctx.options.cache_dir, enabled=self.ctx.options.use_cache)
+
+    def _cached(self, name: str) -> tuple[bool, dict[str, Any] | None]:
+        """(hit, packument); a cached None is the registry's 404 (a first publish), cached like the rest."""
+        cache = self._cache()
+        try:
+            hit, value = cache.get("packument", f"{self.registry}\0{name}", DEFAULT_TTLS["packument"])
+        finally:
+            cache.close()
+        self.notes += cache.notes
+        if not hit or not isinstance(value, dict) or "doc" not in value:
+            return False, None
+        doc = value["doc"]
+        return True, doc if isinstance(doc, dict) else None
+
+    def _store(self, name: str, doc: dict[str, Any] | None) -> None:
+        cache = self._cache()
+        try:
+            cache.put("packument", f"{self.registry}\0{name}", {"doc": doc})
+            cache.put("packument-registry", name, self.registry)
+        finally:
+            cache.close()
+        self.notes += cache.notes
 
 
 class RegistryDown(Exception):

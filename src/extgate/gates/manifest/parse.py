@@ -15,12 +15,11 @@ from typing import Any
 
 import yaml
 
+from extgate.safeyaml import Loader, YamlError, check_events
+
 MAX_MANIFEST_BYTES = 1_000_000
 MAX_DEPTH = 256
-
-# The only explicit YAML tags accepted: the JSON-compatible core schema. Anything else (!!python/..., !!binary,
-# !!set, application tags) could construct objects or expand unexpectedly.
-_ALLOWED_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
+_Loader = Loader
 
 
 class ParseError(ValueError):
@@ -161,20 +160,6 @@ def _json_lines(text: str, what: str) -> tuple[dict[str, int], list[Problem]]:
 # -- YAML ---------------------------------------------------------------------------------------------------
 
 
-# LibYAML's parser when present (several times faster on a 1 MB manifest); the pure-Python one otherwise.
-_SafeBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Loader(_SafeBase):  # type: ignore[valid-type,misc]
-    """SafeLoader without the timestamp resolver: dates stay strings, as in JSON."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _mark(mark: Any) -> tuple[int | None, int | None]:
     if mark is None:
         return None, None
@@ -185,8 +170,10 @@ def parse_yaml(raw: bytes, *, what: str = "manifest.yaml", limit: int = MAX_MANI
     """Parse one YAML document with the JSON-like core schema only, mapping pointers to lines."""
     text = _decode(raw, what, limit)
     try:
-        _check_events(text, what)
+        check_events(text, what, MAX_DEPTH)
         node = yaml.compose(text, Loader=_Loader)
+    except YamlError as exc:
+        raise ParseError(exc.message, exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         line, column = _mark(exc.problem_mark or exc.context_mark)
         problem = exc.problem or exc.context or "syntax error"
@@ -198,41 +185,6 @@ def parse_yaml(raw: bytes, *, what: str = "manifest.yaml", limit: int = MAX_MANI
     builder = _Builder(what)
     data = builder.build(node, "")
     return Parsed(data, builder.lines, tuple(builder.problems))
-
-
-def _check_events(text: str, what: str) -> None:
-    """Refuse anchors, aliases, non-core tags, several documents and deep nesting before composing."""
-    depth = 0
-    documents = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        line, column = _mark(event.start_mark)
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                raise ParseError(f"{what} holds more than one YAML document", line, column)
-        if isinstance(event, yaml.AliasEvent):
-            raise ParseError(
-                f"{what} uses a YAML alias (*{event.anchor}); aliases can expand without bound and are refused",
-                line,
-                column,
-            )
-        anchor = getattr(event, "anchor", None)
-        if anchor is not None:
-            raise ParseError(f"{what} defines a YAML anchor (&{anchor}); anchors are refused", line, column)
-        tag = getattr(event, "tag", None)
-        if tag is not None and tag != "!" and tag not in _ALLOWED_TAGS:
-            raise ParseError(
-                f"{what} uses the YAML tag {tag[:80]}; only plain strings, numbers, booleans, null, "
-                "lists and mappings are allowed",
-                line,
-                column,
-            )
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ParseError(f"{what} nests deeper than {MAX_DEPTH} levels", line, column)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
 
 
 _CONSTRUCT = {
@@ -263,7 +215,7 @@ class _Builder:
             raise ParseError(f"{self.what}: unreadable value {node.value[:40]!r}: {exc}", line, column) from None
 
     def build(self, node: yaml.Node, where: str) -> Any:
-        # Depth is bounded by _check_events, so this recursion is bounded too.
+        # Depth is bounded by check_events, so this recursion is bounded too.
         self.lines.setdefault(where, _mark(node.start_mark)[0] or 1)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
