@@ -49,9 +49,13 @@ class RuleSetting:
 
 @dataclass(frozen=True, slots=True)
 class Acknowledgement:
+    """fingerprint: the finding's; reason and rule: informational; untrusted: it came from a policy file inside an
+    uploaded archive (it then cannot acknowledge rules marked `in_archive_ack: false`)."""
+
     fingerprint: str
     reason: str = ""
     rule: str = ""
+    untrusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class Policy:
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: _EMPTY)
     acknowledgements: Mapping[str, Acknowledgement] = field(default_factory=lambda: FrozenMap({}))
     source: str = ""
+    trusted_only: frozenset[str] = frozenset()  # rule ids only the caller's policy may acknowledge
 
     # -- queries -------------------------------------------------------------------------------------------------
     def rule_enabled(self, rule_id: str) -> bool:
@@ -86,6 +91,8 @@ class Policy:
             if setting and setting.level is not None and finding.rule_id != "engine/internal-error":
                 finding = replace(finding, level=setting.level)
             ack = self.acknowledgements.get(finding.fingerprint)
+            if ack and ack.untrusted and finding.rule_id in self.trusted_only:
+                ack = None  # a warning that means "not analysed": the uploader cannot wave it through
             if ack and finding.level is Level.WARNING:
                 finding = replace(finding, acknowledged=True, acknowledgement=f"policy: {ack.reason}".rstrip(": "))
             out.append(finding)
@@ -196,8 +203,11 @@ class Policy:
             " + ".join(s for s in (self.source, other.source) if s),
         )
 
-    def tightened_by(self, untrusted: Policy, default_level: Mapping[str, Level]) -> Policy:
-        """Apply an in-archive policy: only raises of rule levels and acknowledgements of warnings are taken."""
+    def tightened_by(
+        self, untrusted: Policy, default_level: Mapping[str, Level], trusted_only: frozenset[str] = frozenset()
+    ) -> Policy:
+        """Apply an in-archive policy: only raises of rule levels and acknowledgements of warnings are taken, and
+        its acknowledgements never cover the `trusted_only` rules (warnings that mean "not analysed")."""
         rules = dict(self.rules)
         for rule_id, setting in untrusted.rules.items():
             current = rules.get(rule_id, RuleSetting())
@@ -206,8 +216,9 @@ class Policy:
             base = current.level or default_level.get(rule_id)
             if setting.enabled and setting.level and base and setting.level.rank > base.rank:
                 rules[rule_id] = RuleSetting(True, setting.level)
-        acks = {**untrusted.acknowledgements, **self.acknowledgements}
-        return Policy(FrozenMap(rules), self.sections, FrozenMap(acks), self.source)
+        marked = {k: replace(v, untrusted=True) for k, v in untrusted.acknowledgements.items()}
+        acks = {**marked, **self.acknowledgements}
+        return Policy(FrozenMap(rules), self.sections, FrozenMap(acks), self.source, self.trusted_only | trusted_only)
 
     def with_acknowledgement(self, ack: Acknowledgement) -> Policy:
         return replace(self, acknowledgements=FrozenMap({**self.acknowledgements, ack.fingerprint: ack}))

@@ -65,8 +65,12 @@ def effective_policy(policy: Policy, package: Package, rules: RuleRegistry) -> t
         except (UnicodeDecodeError, PolicyError) as exc:
             notes.append(f"policy: ignored unreadable in-archive {name}: {truncate(str(exc), 120)}")
             continue
-        policy = policy.tightened_by(inside, {rule.id: rule.level for rule in rules})
-        notes.append(f"policy: in-archive {name} applied (it can only raise levels and acknowledge warnings)")
+        trusted_only = frozenset(rule.id for rule in rules if not rule.in_archive_ack)
+        policy = policy.tightened_by(inside, {rule.id: rule.level for rule in rules}, trusted_only)
+        notes.append(
+            f"policy: in-archive {name} applied (it can only raise levels and acknowledge warnings; "
+            "warnings that mean 'not analysed' need the caller's policy)"
+        )
     return policy, notes
 
 

@@ -107,6 +107,7 @@ DISAGREEING: dict[str, Callable[[], bytes]] = {
         start() + member("index.js", EVIL, magic=b"ustar  \x00", prefix=b"package/lib") + END
     ),
     "junk-after-end": lambda: gz(start() + END + b"trailing junk" + bytes(499)),
+    "gzip-trailing-garbage": lambda: gz(start() + END) + b"not gzip: a second archive could start here",
     "mixed-pax-and-gnu-longname": lambda: gz(
         start() + pax({"path": "package/a.js"}) + member("././@LongLink", b"package/b.js\x00", b"L") + INNER + END
     ),

@@ -16,6 +16,8 @@ A pack is a YAML document:
         precision: very-high        # very-high | high | medium | low
         profiles: {swamp: error}    # optional per-profile default level
         matcher: {...}              # optional, read by the gate that owns the rule
+        in_archive_ack: false       # optional: a policy inside an uploaded archive may not acknowledge it
+                                    # (warnings that mean "not analysed"); only the caller's policy may
 
 Other top-level keys (e.g. `data:`) are kept per pack for the gate that owns it (allowlists, API maps).
 """
@@ -54,6 +56,7 @@ class Rule:
     profiles: Mapping[str, Level] = field(default_factory=lambda: _EMPTY)
     matcher: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     pack: str = ""
+    in_archive_ack: bool = True  # False: only the caller's policy may acknowledge it, never one in the archive
 
     @property
     def gate(self) -> str:
@@ -68,6 +71,8 @@ class Rule:
         if self.profiles:
             overrides = ", ".join(f"{k}: `{v.value}`" for k, v in sorted(self.profiles.items()))
             parts.append(f"Profile levels: {overrides}")
+        if not self.in_archive_ack:
+            parts.append("Only the caller's policy can acknowledge it, never a policy file inside the archive.")
         for heading, body in (("What it does", self.what), ("Why is this bad?", self.why)):
             if body:
                 parts += ["", f"### {heading}", body.strip()]
@@ -111,6 +116,7 @@ def _rule(raw: Mapping[str, Any], pack: str) -> Rule:
         profiles=FrozenMap(profiles),
         matcher=FrozenMap(dict(raw.get("matcher") or {})),
         pack=pack,
+        in_archive_ack=bool(raw.get("in_archive_ack", True)),
     )
 
 

@@ -1,0 +1,121 @@
+"""index + reaudit: the catalogue records what each version installs; new advisories are matched only against
+the versions whose resolved dependencies they name, each with the marketplace's lifecycle action."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from extgate.batch.output import to_line
+from extgate.batch.work import scan_one
+from extgate.catalogue.store import Catalogue
+from extgate.cli import main
+from extgate.options import Options
+from extgate.policy import Policy
+from support.archives import npm_tgz
+
+OSV = Path(__file__).parents[1] / "fixtures" / "osv" / "npm"
+LODASH_4_17_15 = {"GHSA-35jh-r3h4-6jhm", "GHSA-p6mc-m468-83gw", "GHSA-29mw-wpgm-hmr9"}
+
+
+def archive(folder: Path, name: str, deps: dict[str, str]) -> Path:
+    doc = {"name": name, "version": "1.0.0", "description": "x", "license": "MIT", "main": "index.js"}
+    path = folder / f"{name}-1.0.0.tgz"
+    files = {"package.json": json.dumps({**doc, "dependencies": deps}), "index.js": "module.exports = 1;\n"}
+    path.write_bytes(npm_tgz(files))
+    return path
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A JSONL of four real verdicts (checked offline, no advisories known at publish time)."""
+    folder = tmp_path_factory.mktemp("published")
+    empty = folder / "no-advisories"
+    empty.mkdir()
+    options = Options(offline=True, network=False, use_cache=False, osv_db=str(empty))
+    paths = [
+        archive(folder, "lodash-user", {"lodash": "4.17.15"}),
+        archive(folder, "chalk-user", {"chalk": "5.6.1"}),
+        archive(folder, "fixed-lodash", {"lodash": "4.17.21"}),
+        archive(folder, "no-deps", {}),
+    ]
+    out = folder / "verdicts.jsonl"
+    out.write_text("".join(to_line(scan_one(str(p), Policy(), options)) + "\n" for p in paths))
+    return out
+
+
+@pytest.fixture
+def catalogue(scanned: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "catalogue.sqlite"
+    assert main(["index", str(scanned), "--from-jsonl", "--db", str(db)]) == 0
+    return db
+
+
+def reaudit(db: Path, advisories: Path, tmp_path: Path, *extra: str) -> tuple[int, dict[str, object]]:
+    out = tmp_path / "report.json"
+    rc = main(["reaudit", "--db", str(db), "--advisories", str(advisories), "--format", "json", "-o", str(out), *extra])
+    return rc, json.loads(out.read_text())
+
+
+def test_index_records_identity_summary_and_resolved_dependencies(catalogue: Path, scanned: Path) -> None:
+    store = Catalogue(catalogue)
+    rows = store.db.execute("SELECT name, version, status, sha256 FROM archives ORDER BY name").fetchall()
+    deps = store.db.execute(
+        "SELECT a.name, d.name, d.version, d.direct FROM dependencies d JOIN archives a ON a.id = d.archive_id"
+        " ORDER BY a.name"
+    ).fetchall()
+    assert [r[:2] for r in rows] == [(n, "1.0.0") for n in ("chalk-user", "fixed-lodash", "lodash-user", "no-deps")]
+    records = {json.loads(line)["sha256"] for line in scanned.read_text().splitlines()}
+    assert {r[3] for r in rows} == records
+    assert deps == [
+        ("chalk-user", "chalk", "5.6.1", 1),
+        ("fixed-lodash", "lodash", "4.17.21", 1),
+        ("lodash-user", "lodash", "4.17.15", 1),
+    ]
+    assert main(["index", str(scanned), "--from-jsonl", "--db", str(catalogue)]) == 0  # same archives again
+    assert store.count() == 4  # re-indexing replaces by sha256
+    store.close()
+
+
+def test_reaudit_actions_per_affected_version(catalogue: Path, tmp_path: Path) -> None:
+    rc, data = reaudit(catalogue, OSV, tmp_path)
+    assert rc == 1  # something published is affected
+    affected = {(a["name"], a["action"]): a for a in data["affected"]}  # type: ignore[union-attr, index]
+    assert list(affected) == [("chalk-user", "emergency-removal-candidate"), ("lodash-user", "suspend-new-installs")]
+    assert {a["id"] for a in affected["chalk-user", "emergency-removal-candidate"]["advisories"]} == {"MAL-2025-46969"}
+    lodash = affected["lodash-user", "suspend-new-installs"]["advisories"]
+    assert {a["id"] for a in lodash} == LODASH_4_17_15
+    assert {a["id"]: a["action"] for a in lodash}["GHSA-29mw-wpgm-hmr9"] == "deprecation-warning"  # its own MEDIUM
+    assert all(a["dependency"] == "lodash" and a["dependency_version"] == "4.17.15" for a in lodash)
+    assert data["dependency_rows_checked"] == 3  # only rows the records name (lodash x2, chalk); no-deps untouched
+    assert data["catalogue_versions"] == 4
+
+
+def test_reaudit_only_new_records_and_since(catalogue: Path, tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    new.mkdir()
+    shutil.copy(OSV / "GHSA-29mw-wpgm-hmr9.json", new)  # one MEDIUM lodash record landed
+    rc, data = reaudit(catalogue, new, tmp_path)
+    assert rc == 1
+    [only] = data["affected"]  # type: ignore[misc]
+    assert (only["name"], only["action"]) == ("lodash-user", "deprecation-warning")
+    rc, data = reaudit(catalogue, OSV, tmp_path, "--since", "2023-01-01T00:00:00Z")
+    ids = {adv["id"] for item in data["affected"] for adv in item["advisories"]}  # type: ignore[union-attr]
+    assert ids == {"GHSA-29mw-wpgm-hmr9", "MAL-2025-46969"}  # lodash's 2022 records are not new
+    rc, data = reaudit(catalogue, OSV, tmp_path, "--since", "2099-01-01T00:00:00Z")
+    assert rc == 0 and data["affected"] == [] and data["advisories_loaded"] == 0
+
+
+def test_reaudit_table_and_usage_errors(catalogue: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["reaudit", "--db", str(catalogue), "--advisories", str(OSV)]) == 1
+    out = capsys.readouterr().out
+    assert "4 catalogue version(s): 2 affected" in out
+    assert "chalk-user@1.0.0" in out and "emergency-removal-candidate" in out and "MAL-2025-46969" in out
+    garbage = tmp_path / "not-a-catalogue.sqlite"
+    garbage.write_bytes(b"this is not sqlite" * 100)
+    assert main(["reaudit", "--db", str(garbage), "--advisories", str(OSV)]) == 2
+    assert main(["reaudit", "--db", str(catalogue), "--advisories", str(tmp_path / "missing")]) == 2
+    assert main(["index", str(tmp_path), "--from-jsonl", "--db", str(tmp_path / "c.sqlite")]) == 2
