@@ -103,3 +103,32 @@ def test_list_file_paths_comments_and_usage_errors(corpus: Path, tmp_path: Path)
     assert discover(listing) == [str(corpus / "evil-1.0.0.tgz"), str(tmp_path / "relative" / "clean-1.0.0.tgz")]
     assert main(["scan-many", str(tmp_path / "missing"), "--offline"]) == 2
     assert main(["scan-many", str(corpus), "--offline", "--jobs", "0"]) == 2
+
+
+def test_progress_is_a_bar_on_a_terminal() -> None:
+    """On a TTY (a real pseudo-terminal here) the progress is a tqdm bar, not one line per archive."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    from extgate.batch.output import Progress
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        progress = Progress(2, terminal)
+        for name in ("a-1.0.0.tgz", "b-1.0.0.tgz"):
+            progress.update({"path": name, "status": "passed"})
+        progress.close()
+        terminal.flush()
+        chunks = []
+        while select.select([master], [], [], 1.0)[0]:
+            chunks.append(os.read(master, 65536))
+        shown = b"".join(chunks).decode("utf-8", "replace")
+    os.close(master)
+    assert "2/2" in shown and "archive" in shown  # tqdm's counter and unit
+    assert "\r" in shown  # redrawn in place
+    assert "[1/2]" not in shown  # not the plain-line format

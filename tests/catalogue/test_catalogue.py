@@ -157,3 +157,24 @@ def test_since_compares_times_not_text() -> None:
         OsvRecord("C", {"modified": "not a time"}),  # unreadable: kept, better re-checked than missed
     ]
     assert [r.id for r in since_filter(records, since)] == ["B", "C"]
+
+
+def test_index_scans_a_folder_itself(catalogue: Path, scanned: Path, tmp_path: Path) -> None:
+    """`index DIR` checks the archives on the worker pool and records the same rows as indexing their JSONL."""
+    db = tmp_path / "scanned.sqlite"
+    empty = scanned.parent / "no-advisories"
+    args = ["--offline", "--no-cache", "--osv-db", str(empty), "-j", "1"]
+    assert main(["index", str(scanned.parent), "--db", str(db), *args]) == 0
+
+    def rows(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        store = Catalogue(path)
+        archives = store.db.execute("SELECT sha256, path, name, version, status, errors, warnings, rules FROM archives")
+        deps = store.db.execute(
+            "SELECT a.sha256, d.name, d.version, d.direct FROM dependencies d JOIN archives a ON a.id = d.archive_id"
+        )
+        out = sorted(archives.fetchall()), sorted(deps.fetchall())
+        store.close()
+        return out
+
+    assert rows(db) == rows(catalogue)
+    assert len(rows(db)[0]) == 4
