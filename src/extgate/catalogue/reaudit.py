@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import yaml
 
+from extgate.catalogue.feed import parse_since
 from extgate.catalogue.store import Catalogue, Installed
 from extgate.datafiles import data_dir
 from extgate.model import Advisory
@@ -72,11 +74,21 @@ def npm_names(record: OsvRecord) -> set[str]:
     return names
 
 
-def since_filter(records: Iterable[OsvRecord], since: str | None) -> list[OsvRecord]:
-    """Records modified (or published) at or after `since` (RFC 3339, compared as UTC text)."""
+def since_filter(records: Iterable[OsvRecord], since: datetime | None) -> list[OsvRecord]:
+    """Records modified (or published) at or after `since`, compared as times (offsets and fractions count);
+    a record whose timestamps cannot be read is kept: better re-checked than missed."""
     if since is None:
         return list(records)
-    return [r for r in records if str(r.raw.get("modified") or r.raw.get("published") or "") >= since]
+    kept = []
+    for record in records:
+        stamp = str(record.raw.get("modified") or record.raw.get("published") or "")
+        try:
+            if parse_since(stamp) < since:
+                continue
+        except ValueError:
+            pass
+        kept.append(record)
+    return kept
 
 
 def reaudit(catalogue: Catalogue, records: Sequence[OsvRecord], rules: Sequence[Rule]) -> tuple[list[Affected], int]:

@@ -17,8 +17,14 @@ from extgate.registry.tls import CaBundleError, ssl_context
 
 
 def add_scan_arguments(
-    parser: argparse.ArgumentParser, *, path_nargs: str | None = None, network_timeout_flag: str = "--timeout"
+    parser: argparse.ArgumentParser,
+    *,
+    path_nargs: str | None = None,
+    network_timeout_flag: str = "--timeout",
+    file_jobs: bool = True,
 ) -> None:
+    """`file_jobs=False` for commands that run archives in parallel themselves (scan-many's own --jobs): each
+    archive's files are then analysed in its worker (Options.jobs = 1)."""
     what = "archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin"
     if path_nargs is None:
         parser.add_argument("path", help=what)
@@ -42,9 +48,14 @@ def add_scan_arguments(
     parser.add_argument(
         network_timeout_flag, dest="timeout", type=float, default=10.0, metavar="SECONDS", help="per network request"
     )
-    parser.add_argument(
-        "--jobs", type=_jobs, metavar="N", help="worker processes for large packages (default: the usable cores)"
-    )
+    if file_jobs:
+        parser.add_argument(
+            "--jobs",
+            dest="file_jobs",
+            type=_jobs,
+            metavar="N",
+            help="worker processes for the files of a large package (default: the usable cores)",
+        )
     add_ca_bundle_argument(parser)
 
 
@@ -98,7 +109,7 @@ def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
         host_version=args.host_version,
         network=not args.offline,
         timeout=args.timeout,
-        jobs=args.jobs,
+        jobs=getattr(args, "file_jobs", 1),
         ca_bundle=ca_bundle_from_args(args),
         **extra,  # type: ignore[arg-type]
     )

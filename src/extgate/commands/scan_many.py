@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     """The gate options of `check` plus the batch's own (shared by scan-many and index)."""
-    add_scan_arguments(p, network_timeout_flag="--request-timeout")
+    add_scan_arguments(p, network_timeout_flag="--request-timeout", file_jobs=False)
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N", help="archives in parallel")
     p.add_argument(
         "--timeout",
