@@ -97,6 +97,20 @@ def test_resume_skips_recorded_archives_and_redoes_a_torn_line(
     assert "(1 from --resume)" in err
 
 
+def test_resume_checks_again_an_archive_replaced_since(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    target = folder / "pkg-1.0.0.tgz"
+    target.write_bytes((corpus / "clean-1.0.0.tgz").read_bytes())
+    out = tmp_path / "run.jsonl"
+    out.write_text(to_line(scan_one(str(target), Policy(), OFFLINE)) + "\n")
+    target.write_bytes((corpus / "evil-1.0.0.tgz").read_bytes())  # re-uploaded under the same name
+    rc = main(["scan-many", str(folder), "--offline", "--no-cache", "-j", "1", "--resume", str(out), "-o", str(out)])
+    assert rc == 1  # the new bytes were checked: eval is blocked
+    last = json.loads(out.read_text().splitlines()[-1])
+    assert last["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest() and last["status"] == "blocked"
+
+
 def test_list_file_paths_comments_and_usage_errors(corpus: Path, tmp_path: Path) -> None:
     listing = tmp_path / "archives.txt"
     listing.write_text(f"# catalogue\n\n{corpus / 'evil-1.0.0.tgz'}\nrelative/clean-1.0.0.tgz\n")
