@@ -178,3 +178,30 @@ def test_index_scans_a_folder_itself(catalogue: Path, scanned: Path, tmp_path: P
 
     assert rows(db) == rows(catalogue)
     assert len(rows(db)[0]) == 4
+
+
+def test_reaudit_rescan_runs_the_full_check_where_the_archive_is_still_there(
+    catalogue: Path, scanned: Path, tmp_path: Path
+) -> None:
+    new = tmp_path / "new"
+    new.mkdir()
+    for vuln_id in ("GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"):  # two lodash records land
+        shutil.copy(OSV / f"{vuln_id}.json", new)
+    rc, data = reaudit(catalogue, new, tmp_path, "--rescan", "-j", "1")
+    assert rc == 1
+    assert data["method"] == "full-check" and data["full_checks"] == 2  # lodash-user and fixed-lodash were touched
+    [item] = data["affected"]  # type: ignore[misc]
+    assert (item["name"], item["method"], item["action"]) == ("lodash-user", "full-check", "suspend-new-installs")
+    assert {a["id"] for a in item["advisories"]} == {"GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"}
+
+    # an archive gone from its path (or replaced) cannot be re-read: it keeps the dependency match, and says so
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    store = Catalogue(catalogue)
+    with store.db:
+        store.db.execute("UPDATE archives SET path = ? WHERE name = 'lodash-user'", (str(moved / "gone.tgz"),))
+    store.close()
+    rc, data = reaudit(catalogue, new, tmp_path, "--rescan")
+    [item] = data["affected"]  # type: ignore[misc]
+    assert rc == 1 and data["full_checks"] == 1  # only fixed-lodash was still there
+    assert (item["name"], item["method"]) == ("lodash-user", "dependency-match")

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from extgate.catalogue.feed import MODIFIED_CSV_URL, FeedUnavailable, fetch_since, parse_since
 from extgate.catalogue.reaudit import load_rules, reaudit, report, since_filter, table
+from extgate.catalogue.rescan import rescan
 from extgate.catalogue.store import Catalogue, CatalogueError
 from extgate.cli import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_PASSED
 from extgate.commands import UsageError
 from extgate.commands._common import add_ca_bundle_argument, ca_bundle_from_args
 from extgate.options import DEFAULT_OSV_URL
+from extgate.policy import Policy, PolicyError
 from extgate.trust.interface import AuditUnavailable
 from extgate.trust.osv import OsvDatabase
 
@@ -37,6 +39,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS", help="per OSV request")
     add_ca_bundle_argument(p)
+    p.add_argument(
+        "--rescan",
+        action="store_true",
+        help="re-run the full check (new records as the offline DB) for touched versions whose archive is still "
+        "at its indexed path with the same sha256; others keep the dependency match",
+    )
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="with --rescan: archives in parallel")
+    p.add_argument(
+        "--timeout",
+        dest="archive_timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="with --rescan: per archive",
+    )
+    p.add_argument("--policy", metavar="FILE", help="with --rescan: policy TOML (default: discovered from the cwd)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here (default: stdout)")
     p.set_defaults(handler=run)
@@ -45,6 +63,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not Path(args.db).is_file():
         raise UsageError(f"no such catalogue: {args.db} (create it with `extgate index`)")
+    if args.jobs < 1 or args.archive_timeout <= 0:
+        raise UsageError("--jobs must be at least 1 and --timeout positive")
     if args.advisories is None and args.since is None:
         raise UsageError("give --advisories PATH (a folder or zip of OSV records) or --since TIMESTAMP (the OSV API)")
     if args.advisories is not None and not Path(args.advisories).exists():
@@ -77,8 +97,14 @@ def run(args: argparse.Namespace) -> int:
         except FeedUnavailable as exc:  # nothing was re-audited: not a clean result, not a usage error
             print(f"extgate: error: {exc}", file=sys.stderr)
             return EXIT_INTERNAL
-        affected, checked = reaudit(catalogue, records, load_rules())
-        data = report(affected, records=len(records), catalogue=catalogue, checked=checked)
+        rules = load_rules()
+        affected, checked = reaudit(catalogue, records, rules)
+        full_checks = 0
+        if args.rescan:
+            affected, full_checks = rescan(
+                catalogue, records, rules, affected, policy=_policy(args), jobs=args.jobs, timeout=args.archive_timeout
+            )
+        data = report(affected, records=len(records), catalogue=catalogue, checked=checked, full_checks=full_checks)
     finally:
         catalogue.close()
     text = json.dumps(data, indent=2) + "\n" if args.format == "json" else table(data)
@@ -88,3 +114,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_BLOCKED if affected else EXIT_PASSED
+
+
+def _policy(args: argparse.Namespace) -> Policy:
+    try:
+        return Policy.load(Path(args.policy)) if args.policy else (Policy.discover(Path.cwd()) or Policy())
+    except (PolicyError, OSError) as exc:
+        raise UsageError(f"policy: {exc}") from exc
