@@ -16,6 +16,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from extgate import __version__
+from extgate.cache import FileRunner
 from extgate.facts import Facts
 from extgate.gates.archive import ArchiveGate
 from extgate.gates.code import CodeGate
@@ -66,15 +67,21 @@ def check(
 
     # 3. gates in order; each sees what earlier gates learned
     facts = Facts()
-    for gate in GATES:
-        ctx = GateContext(package, profile, policy, options, rules, facts, gate.name)
-        try:
-            result = gate.run(ctx)
-        except Exception as exc:
-            findings.append(internal_error(gate.name, exc))
-            continue
-        findings.extend(result.findings)
-        facts = result.facts or facts
+    # per-file analysis runs through the content-addressed result cache and, for large packages, a process pool
+    files = FileRunner.from_options(options.use_cache, options.cache_dir, options.jobs)
+    try:
+        for gate in GATES:
+            ctx = GateContext(package, profile, policy, options, rules, facts, gate.name, files)
+            try:
+                result = gate.run(ctx)
+            except Exception as exc:
+                findings.append(internal_error(gate.name, exc))
+                continue
+            findings.extend(result.findings)
+            facts = result.facts or facts
+    finally:
+        files.close()
+    notes += files.notes
 
     # 4. scoring: never blocks, but a crash still fails closed
     score: Score | None = None

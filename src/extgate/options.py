@@ -31,6 +31,7 @@ class Options:
     now            fixed clock (tests, reproducible runs); None = current UTC time
     acknowledge_all  `--yes`: acknowledge every warning (recorded as acknowledged by flag)
     timeout        seconds for each network request
+    jobs           worker processes for per-file analysis of large packages; None = the usable cores, 1 = none
     baseline       the previous release to compare with (drift gate): an archive or directory path, or 'auto' for
                    the previous published version on `registry`; None = no drift comparison
     ca_bundle      PEM CA file or folder trusted INSTEAD of the system store (corporate proxies); None = system
@@ -55,6 +56,7 @@ class Options:
     now: datetime | None = None
     acknowledge_all: bool = False
     timeout: float = 10.0
+    jobs: int | None = None
     baseline: str | None = None
     ca_bundle: str | None = None
     publish: PublishClaim | None = None

@@ -76,3 +76,17 @@ def test_the_node_limit_stops_the_walk_visibly() -> None:
     docs["p50"] = packument("p50", ["1.0.0"])
     result = resolve_tree({"dependencies": {"p0": "1.0.0"}}, docs, limit=10)
     assert result.too_many and len(result.nodes) <= 11
+
+
+def test_hostile_peer_chains_and_deep_nesting_are_bounded() -> None:
+    peers = {f"q{i}": packument(f"q{i}", {"1.0.0": {"peerDependencies": {f"q{i + 1}": "1.0.0"}}}) for i in range(400)}
+    peers["q400"] = packument("q400", ["1.0.0"])
+    result = resolve_tree({"dependencies": {"q0": "1.0.0"}}, peers, limit=5000)
+    assert any("nest more than" in p.reason for p in result.problems)
+    # every level conflicts with the one above (x@1 needs y@2 needs x@2 ...): npm nests, and so does extgate
+    nest = {
+        "x": packument("x", {f"{i}.0.0": {"dependencies": {"y": f"{i + 1}.0.0"}} for i in range(1, 1200)}),
+        "y": packument("y", {f"{i}.0.0": {"dependencies": {"x": f"{i + 1}.0.0"}} for i in range(1, 1200)}),
+    }
+    deep = resolve_tree({"dependencies": {"x": "1.0.0"}}, nest, limit=1500)
+    assert deep.too_many and max(n.path.count("node_modules/") for n in deep.nodes) > 30

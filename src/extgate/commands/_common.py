@@ -16,7 +16,15 @@ from extgate.profiles import PROFILE_NAMES
 from extgate.registry.tls import CaBundleError, ssl_context
 
 
-def add_scan_arguments(parser: argparse.ArgumentParser, *, path_nargs: str | None = None) -> None:
+def add_scan_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    path_nargs: str | None = None,
+    network_timeout_flag: str = "--timeout",
+    file_jobs: bool = True,
+) -> None:
+    """`file_jobs=False` for commands that run archives in parallel themselves (scan-many's own --jobs): each
+    archive's files are then analysed in its worker (Options.jobs = 1)."""
     what = "archive (.tgz .tar .zip .vsix), directory, or '-' for an archive on stdin"
     if path_nargs is None:
         parser.add_argument("path", help=what)
@@ -33,12 +41,32 @@ def add_scan_arguments(parser: argparse.ArgumentParser, *, path_nargs: str | Non
     parser.add_argument("--osv-url", default=DEFAULT_OSV_URL, metavar="URL", help="OSV API base URL")
     parser.add_argument("--osv-db", metavar="PATH", help="offline OSV database: folder of records or all.zip")
     parser.add_argument("--offline", action="store_true", help="no network: cache and --osv-db only")
-    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the local cache")
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the local caches")
     parser.add_argument("--cache-dir", metavar="DIR", help="cache folder (default: the user cache dir)")
     parser.add_argument("--downloads-url", metavar="URL", help="npm downloads API base URL (low-downloads signal)")
     parser.add_argument("--host-version", metavar="VERSION", help="host version for ABI/engine checks")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per network request")
+    parser.add_argument(
+        network_timeout_flag, dest="timeout", type=float, default=10.0, metavar="SECONDS", help="per network request"
+    )
+    if file_jobs:
+        parser.add_argument(
+            "--jobs",
+            dest="file_jobs",
+            type=_jobs,
+            metavar="N",
+            help="worker processes for the files of a large package (default: the usable cores)",
+        )
     add_ca_bundle_argument(parser)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def add_ca_bundle_argument(parser: argparse.ArgumentParser) -> None:
@@ -81,6 +109,7 @@ def options_from_args(args: argparse.Namespace, **extra: object) -> Options:
         host_version=args.host_version,
         network=not args.offline,
         timeout=args.timeout,
+        jobs=getattr(args, "file_jobs", 1),
         ca_bundle=ca_bundle_from_args(args),
         **extra,  # type: ignore[arg-type]
     )

@@ -6,9 +6,9 @@ the context, so tests hand in loopback servers and fixed clocks and worker proce
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from extgate.facts import Facts
 from extgate.frozen import FrozenMap
@@ -41,6 +41,16 @@ class FileHit:
     properties: tuple[tuple[str, Any], ...] = ()
 
 
+R = TypeVar("R")
+
+
+class FileMapper(Protocol):
+    """Runs pure per-file analysis `fn(*call, config)` for every call, results in call order (the engine's
+    cache + process pool, extgate.cache.FileRunner; the same results as calling `fn` directly)."""
+
+    def map(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class GateContext:
     package: Package
@@ -50,6 +60,13 @@ class GateContext:
     rules: RuleRegistry
     facts: Facts
     gate: str = ""
+    files: FileMapper | None = None  # None: per-file analysis runs inline, uncached
+
+    def map_files(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]:
+        """`[fn(*call, config) for call in calls]`, through the engine's cache and pool when it provides them."""
+        if self.files is None:
+            return [fn(*call, config) for call in calls]
+        return self.files.map(fn, calls, config)
 
     def enabled(self, rule_id: str) -> bool:
         return self.policy.rule_enabled(rule_id)

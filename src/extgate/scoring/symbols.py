@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import libcst
 from tree_sitter import Node
 
+from extgate import pyparse
 from extgate.lang import GRAMMAR_FOR_SUFFIX, parser_for
 from extgate.model import Entry, Package
 
@@ -45,6 +46,7 @@ _SKIP_DIRS = frozenset(
     }
 )
 _TEST_NAME = re.compile(r"(?:\.(?:test|spec|stories)\.[cm]?[jt]sx?$|\.min\.[cm]?js$|^test_.*\.py$|_test\.py$)")
+_PYTHON_BUDGET_MS = 60_000  # scoring has no time budget of its own: this only refuses pathological shapes
 _PY_SKIP = frozenset({"setup.py", "conftest.py", "noxfile.py", "fabfile.py"})
 _TS_SOURCE = (".ts", ".tsx", ".mts", ".cts")
 _JS_SOURCE = (".js", ".mjs", ".cjs", ".jsx")
@@ -445,11 +447,10 @@ def _is_require(node: Node, source: bytes) -> bool:
 def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbols:
     if _nesting(data) > max_nesting:
         return FileSymbols(path, error=f"brackets nested deeper than {max_nesting}; not parsed")
-    try:
-        module = libcst.parse_module(data)
-    # SyntaxError/LookupError: libcst detects the source encoding first (a bad `# coding:` line, invalid bytes)
-    except (libcst.ParserSyntaxError, SyntaxError, LookupError, RecursionError, ValueError, UnicodeDecodeError) as exc:
-        return FileSymbols(path, error=f"not parsable as Python ({type(exc).__name__})")
+    try:  # pyparse: libcst's native parser crashes the process on shapes CPython accepts
+        _, module = pyparse.parse_module(data, max_nesting, _PYTHON_BUDGET_MS)
+    except pyparse.Unparseable as exc:
+        return FileSymbols(path, error=f"not parsable as Python ({exc.reason}: {exc.detail})")
     # Only top-level defs count, and they start at column 0: their lines come from the source text, which is far
     # cheaper than resolving libcst's position metadata over every node of the module.
     lines = _top_level_def_lines(data)

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from extgate.server.app import create_app
 from extgate.server.interface import ServeConfig
-from extgate.server.pool import TaskTimeout, WorkerCrashed, WorkerPool
+from extgate.workers.pool import TaskTimeout, WorkerCrashed, WorkerPool
 
 __all__ = ["ServeConfig", "TaskTimeout", "WorkerCrashed", "WorkerPool", "create_app"]

@@ -37,9 +37,9 @@ from extgate.policy import Acknowledgement, Policy
 from extgate.profiles import PROFILE_NAMES
 from extgate.rules.registry import load_registry
 from extgate.server.interface import ServeConfig
-from extgate.server.jobs import failure_verdict
 from extgate.server.metrics import Metrics
-from extgate.server.pool import TaskTimeout, WorkerCrashed, WorkerPool
+from extgate.workers.failure import failure_verdict
+from extgate.workers.pool import TaskTimeout, WorkerCrashed, WorkerPool
 
 ACCESS_LOG = logging.getLogger("extgate.access")
 UNPROCESSABLE = frozenset({"archive/corrupt"})

@@ -249,15 +249,19 @@ class Auditor:
         memo: dict[tuple[str, str, str], Any] = {}
         platform = Platform(self.settings.node_version)
         for _ in range(MAX_ROUNDS):
-            resolution = resolve_tree(
-                root,
-                docs,
-                lock=self.lock,
-                platform=platform,
-                transitive=self.settings.transitive,
-                limit=self.settings.max_dependencies,
-                memo=memo,
-            )
+            try:
+                resolution = resolve_tree(
+                    root,
+                    docs,
+                    lock=self.lock,
+                    platform=platform,
+                    transitive=self.settings.transitive,
+                    limit=self.settings.max_dependencies,
+                    memo=memo,
+                )
+            except RecursionError:  # a hostile tree the bounds did not catch: fail closed, never a traceback
+                self.result.audit_failure = "the dependency tree is too deeply nested to resolve"
+                return []
             if not resolution.missing:
                 break
             fetched = await _gather_dict(sorted(resolution.missing), packuments.get)

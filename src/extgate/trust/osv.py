@@ -234,6 +234,16 @@ class OsvDatabase:
             notes.append(f"trust: skipped {len(skipped)} malformed OSV record(s) in {self.path}: {shown}")
         return Lookup({k: tuple(v) for k, v in result.items()}, tuple(notes))
 
+    def records(self) -> Iterator[OsvRecord]:
+        """Every well-formed record (catalogue re-audits read a folder or zip of new records whole)."""
+        for origin, data in self._members():
+            try:
+                record = record_from(json.loads(data), origin)
+            except (ValueError, RecursionError):
+                continue
+            if record is not None:
+                yield record
+
     def _members(self) -> Iterator[tuple[str, bytes]]:
         try:
             if self.path.is_dir():

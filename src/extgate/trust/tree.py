@@ -20,14 +20,20 @@ Not modelled: overrides, workspaces, links, bundled dependencies' contents (repo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import nodesemver
 
-from extgate.trust.resolve import Spec, parse_spec, satisfies
+from extgate.trust.resolve import Spec, satisfies
+from extgate.trust.resolve import parse_spec as _parse_spec
 
+parse_spec = functools.lru_cache(maxsize=65536)(_parse_spec)  # pure; the same specs recur in every round
+MAX_PEER_DEPTH = 32
+WORK_PER_NODE = 100  # placement checks per allowed node (gulp's real 347-node tree needs 5)
+MAX_NESTING = 64  # node_modules levels; real trees stay under ~15
 PROD, OPTIONAL, PEER, PEER_OPTIONAL = "prod", "optional", "peer", "peerOptional"
 Doc = Mapping[str, Any] | str | None
 
@@ -35,6 +41,7 @@ Doc = Mapping[str, Any] | str | None
 _PUNCT = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
 
 
+@functools.lru_cache(maxsize=65536)
 def locale_key(text: str) -> tuple[tuple[int, int], ...]:
     out = []
     for char in text:
@@ -134,14 +141,12 @@ class _Node:
 
     @property
     def depth(self) -> int:
-        return 0 if self.parent is None else self.parent.depth + 1
+        return sum(1 for _ in self.ancestry()) - 1
 
     @property
-    def path(self) -> str:
-        if self.parent is None:
-            return ""
-        above = self.parent.path
-        return f"{above}/node_modules/{self.name}" if above else f"node_modules/{self.name}"
+    def path(self) -> str:  # iterative: a hostile tree may nest deeper than Python's recursion limit
+        names = [n.name for n in self.ancestry() if n.parent is not None]
+        return "/".join(f"node_modules/{name}" for name in reversed(names))
 
     def ancestry(self) -> Iterable[_Node]:
         node: _Node | None = self
@@ -207,7 +212,16 @@ class _Builder:
         self.problems: dict[tuple[str, str, tuple[str, ...]], Problem] = {}
         self.count = 0
         self.too_many = False
+        self.work = 0
+        self.budget = WORK_PER_NODE * max(1, limit)
         self.gaps: list[tuple[tuple[str, ...], str, str]] = []
+
+    def spend(self, units: int) -> None:
+        """Bound the placement work: a hostile tree must not turn the resolver quadratic-times-depth for minutes."""
+        self.work += units
+        if self.work > self.budget:
+            self.too_many = True
+            raise _Stop
 
     def note_problem(self, kind: str, edge: _Edge, reason: str, chain: tuple[str, ...]) -> None:
         key = (edge.name, edge.spec, chain)
@@ -360,7 +374,7 @@ class _Tree:
         parent.children[node.name] = node
         self.add(node)
         self.b.count += 1
-        if self.b.count > self.b.limit:
+        if self.b.count > self.b.limit or node.depth > MAX_NESTING:
             self.b.too_many = True
             raise _Stop
 
@@ -375,7 +389,9 @@ class _Tree:
 
     def edges_in(self, node: _Node) -> list[_Edge]:
         found = []
-        for other in sorted(self.dependents.get(node.name, ()), key=lambda n: locale_key(n.path)):
+        candidates = self.dependents.get(node.name, set())
+        self.b.spend(len(candidates))
+        for other in candidates:  # order-free: callers test all() or queue what they find (the queue is sorted)
             edge = other.edges.get(node.name)
             if edge is not None and other.resolve(node.name) is node:
                 found.append(edge)
@@ -406,6 +422,7 @@ class _Tree:
     def can_place(
         self, dep: _Node, target: _Node, edge: _Edge, top: _Edge, start: _Node, path: tuple[_Node, ...]
     ) -> str:
+        self.b.spend(1)
         current = target.children.get(dep.name)
         target_edge = target.edges.get(dep.name)
         if target_edge is not None and target_edge.peer and target.parent is not None:
@@ -438,7 +455,7 @@ class _Tree:
 
     def peers_ok(self, dep: _Node, target: _Node, top: _Edge, path: tuple[_Node, ...]) -> str:
         for name, peer in dep.peers.items():
-            if peer in path:
+            if peer in path or len(path) >= MAX_PEER_DEPTH:
                 continue
             edge = dep.edges[name]
             spot = self.deepest(target, name)
@@ -577,6 +594,10 @@ class _Tree:
         for name in sorted((n for n, e in node.edges.items() if e.type == PEER), key=locale_key):
             if name in path:
                 continue
+            if len(path) >= MAX_PEER_DEPTH:  # peers of peers of ...: real sets are a few deep
+                reason = f"peer dependencies nest more than {MAX_PEER_DEPTH} deep; the rest were not resolved"
+                self.b.note_problem("invalid", node.edges[name], reason, self.chain(node.edges[name]))
+                continue
             edge = node.edges[name]
             own = source.edges.get(name)
             if own is not None and not own.peer:
@@ -629,7 +650,8 @@ class _Tree:
             return
         reason = doc if isinstance(doc, str) else f"the registry does not list {node.package}@{node.version}"
         edge = _Edge(node.parent or self.root, node.name, node.version, PROD)
-        self.b.note_problem("unavailable", edge, f"its dependencies are unknown: {reason}", self.chain(edge))
+        kind = "unavailable" if isinstance(doc, str) else "not-found"
+        self.b.note_problem(kind, edge, f"its dependencies are unknown: {reason}", self.chain(edge))
 
 
 def _gt(a: str, b: str) -> bool:

@@ -38,6 +38,7 @@ class CodeGate:
         files: list[CodeFile] = []
         behaviours: list[Behaviour] = []
         stats: Counter[str] = Counter()
+        calls: list[tuple[str, str, bytes]] = []
         for entry in ctx.package.files:
             if entry.suffix not in LANGUAGE_FOR_SUFFIX:
                 continue
@@ -48,9 +49,10 @@ class CodeGate:
                     findings.append(_unread(ctx, entry))
                 if entry.data is None:
                     continue
-            result = analyze_file(entry.path, entry.suffix, entry.data, config)
+            calls.append((entry.path, entry.suffix, entry.data))
+        for (path, _, _), result in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
             _count(stats, result)
-            findings += (ctx.hit_finding(entry.path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
+            findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
             imports += result.imports
             api_uses += result.api_uses
             files.append(_file_flags(result))

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code import html, javascript, literals, obfuscation, python
+from extgate.gates.code import html, javascript, literals, obfuscation, py_behaviour, python
 from extgate.gates.code.interface import (
     GROUP_OBFUSCATION,
     GROUP_PARSE,
@@ -63,17 +63,26 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
     deadline = time.monotonic() + config.parse_timeout_ms / 1000
     if lang == "python":
         try:
-            py = python.analyze(path, data, config)
+            py = python.analyze(path, data, config, deadline)
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        return _done(base, findings + py.findings, config, py.imports, py.api_uses, parsed=True, totals=py.totals)
+        behaviours = py_behaviour.findings(data, config.behaviour, config.max_findings_per_rule)
+        return _done(
+            base, findings + py.findings + behaviours, config, py.imports, py.api_uses, parsed=True, totals=py.totals
+        )
     try:
         js = javascript.analyze(path, data, lang, config, deadline)
     except javascript.ParseTimeout:
         detail = f"parsing and analysis did not finish within {config.parse_timeout_ms} ms"
         findings.append(_unparsed(path, "timeout", detail, hits))
         return _done(base, findings, config, skip_reason="timeout")
+    except javascript.TooDeep as exc:
+        findings.append(_unparsed(path, "too-deep", str(exc), hits))
+        return _done(base, findings, config, skip_reason="too-deep")
+    except RecursionError:  # the resolvers bound their own depth (bounded.py); this is the backstop
+        findings.append(_unparsed(path, "too-deep", "nesting too deep for the analysis", hits))
+        return _done(base, findings, config, skip_reason="too-deep")
     return _done(
         base,
         findings + js.findings,
@@ -90,8 +99,15 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
     base = FileAnalysis(path, "html", prefilter_hits=tuple(sorted(hits.names)))
     if not hits.groups:
         return _done(base, [], config, skip_reason="no-prefilter-hit")
-    scripts = html.script_ranges(data)
+    deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
     findings: list[RawFinding] = []
+    try:
+        scripts = html.script_ranges(data, deadline=deadline)
+    except html.ScanTimeout:
+        findings.append(
+            _unparsed(path, "timeout", f"inline scripts not found within {config.parse_timeout_ms} ms", hits)
+        )
+        return _done(base, findings, config, skip_reason="timeout")
     if GROUP_TROJAN in hits.groups:
         findings += _trojan(data, scripts.ranges, config)
     for start, end in scripts.ranges:
@@ -103,7 +119,6 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
     if len(data) > config.max_parse_bytes:
         findings.append(_unparsed(path, "too-large", f"{len(data):,} bytes > {config.max_parse_bytes:,}", hits))
         return _done(base, findings, config, skip_reason="too-large")
-    deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
     imports: list[ImportRef] = []
     apis: list[ApiUse] = []
     totals: Counter[tuple[str, Level | None]] = Counter()
@@ -114,6 +129,10 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
         except javascript.ParseTimeout:
             findings.append(_unparsed(path, "timeout", f"not analysed within {config.parse_timeout_ms} ms", hits))
             return _done(base, findings, config, imports, apis, skip_reason="timeout")
+        except (javascript.TooDeep, RecursionError) as exc:
+            detail = str(exc) if isinstance(exc, javascript.TooDeep) else "nesting too deep for the analysis"
+            findings.append(_unparsed(path, "too-deep", detail, hits))
+            return _done(base, findings, config, imports, apis, skip_reason="too-deep")
         findings += js.findings
         imports += js.imports
         apis += js.api_uses

@@ -8,7 +8,9 @@ skipped, as browsers do.
 
 from __future__ import annotations
 
+import itertools
 import re
+import time
 from dataclasses import dataclass
 
 from tree_sitter import Point, Range
@@ -40,11 +42,19 @@ def _is_javascript(attributes: bytes) -> bool:
     return value.decode("ascii", "replace").strip().lower().split(";")[0].strip() in JS_TYPES
 
 
-def script_ranges(data: bytes, limit: int = 500) -> Scripts:
+class ScanTimeout(Exception):
+    """The script scan ran past its deadline."""
+
+
+def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf")) -> Scripts:
+    """Raises ScanTimeout past `deadline`: each step may try a 4 KiB tag match, so 7 MB of `<script ` is
+    minutes of work without one."""
     found: list[tuple[int, int]] = []
     omitted = 0
     pos = 0
-    while True:
+    for step in itertools.count():
+        if step % 256 == 255 and time.monotonic() > deadline:
+            raise ScanTimeout()
         match = _OPEN_OR_COMMENT.search(data, pos)
         if match is None:
             break

@@ -18,18 +18,20 @@ from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
 from extgate.facts import ApiUse, ImportRef
 from extgate.gates.code import behaviour
+from extgate.gates.code.bounded import MAX_DEPTH
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
     CONSTANT_NODES,
     EVAL_TOKEN,
     FUNCTION_CONSTRUCTORS,
-    MAX_DEPTH,
     NORMALIZE,
     RETURN_THIS,
     VALUE_CONTEXTS,
     Binding,
     ParseTimeout,
     Resolver,
+    TooDeep,
+    check_depth,
     normalize_module,
     parse,
 )
@@ -38,7 +40,7 @@ from extgate.model import Level
 
 T = TypeVar("T")
 
-__all__ = ["ParseResult", "ParseTimeout", "analyze", "js_api_name"]
+__all__ = ["ParseResult", "ParseTimeout", "TooDeep", "analyze", "js_api_name"]
 
 # Single-node captures only: `captures()` builds far fewer Python objects than `matches()` (which is superlinear
 # on large files: 2 s for 1 MB against 0.6 s); pairs such as name/value are read from the captured node's fields.
@@ -68,6 +70,7 @@ _IDENTIFIER_LEAVES = frozenset(
     {"identifier", "property_identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern",
      "type_identifier", "import", "string_fragment"}
 )  # fmt: skip
+UNPARSED = "safety/unparsed-file"
 _ERROR_WALK_LIMIT = 200_000
 _MAX_CHAIN = 8  # member-chain segments followed upward from a root (Deno.env.get, process.env.X.y)
 _MAX_EVAL_TOKENS = (
@@ -227,7 +230,7 @@ class Analyzer(Resolver):
             self._bind_pattern(self.scope_of(name), name, value)
         for name, value in self._timed(found.assignments, deadline):
             self._bind_assignment(name, value)
-        self.freeze_bindings()
+        self.freeze_bindings(deadline)
         for call in self._timed(found.calls, deadline):
             self._call(call, is_new=False)
         for new in self._timed(found.news, deadline):
@@ -306,11 +309,15 @@ class Analyzer(Resolver):
             return
         callee = self.resolve(fn)
         if callee is None:
-            if not is_new:
+            if self.incomplete:
+                self._unresolved(node, fn)
+            elif not is_new:
                 self._network_method(node, fn, args)
             return
         callee, args, is_new = self._unwrap_indirect(callee, args, is_new)
         if callee is None:
+            if self.incomplete:
+                self._unresolved(node, fn)
             return
         self._record_api(callee, node)
         if callee == "eval":
@@ -335,6 +342,18 @@ class Analyzer(Resolver):
             self.finding(matcher.rule_id, node, matcher.message.replace("{api}", callee), api=callee)
         if not self._env_sink(node, callee, args) and not is_new:
             self._network_method(node, fn, args)
+
+    def _unresolved(self, node: Node, fn: Node) -> None:
+        """The resolver gave up on a callee (an alias chain or nesting beyond its bounds): say so rather than
+        treat the call as harmless."""
+        self.finding(
+            UNPARSED,
+            node,
+            f"extgate could not resolve what `{self.short(fn, 60)}` calls: it goes through more aliases or nested "
+            "expressions than the resolver follows, which is how a scanner is made to miss eval or child_process. "
+            "Review the call by hand, or call the function by its own name.",
+            reason="unresolved-chain",
+        )
 
     def _unwrap_indirect(self, callee: str, args: list[Node], is_new: bool) -> tuple[str | None, list[Node], bool]:
         """f.call(this, a) / f.apply(this, [a]) / Reflect.apply(f, this, [a]) / Reflect.construct(F, [a])."""
@@ -653,9 +672,13 @@ def analyze(
     deadline: float,
     ranges: Sequence[Range] | None = None,
 ) -> ParseResult:
-    """Parse and analyse; raises ParseTimeout when the work exceeds the deadline."""
+    """Parse and analyse; raises ParseTimeout when the work exceeds the deadline, TooDeep for trees too deep to
+    query (the query itself cannot be cancelled: see jsresolve.MAX_TREE_DEPTH)."""
     tree = parse(grammar, data, deadline, ranges)
-    analyzer = Analyzer(path, data, tree, grammar, config)
+    check_depth(tree)
+    analyzer = Analyzer(path, data, tree, grammar, config)  # runs the query
+    if time.monotonic() > deadline:
+        raise ParseTimeout("query")
     result = analyzer.run(deadline)
     behaviour.scan(analyzer, deadline)
     return result

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 from tree_sitter import Node, Parser, Point, Range, Tree
 
+from extgate.gates.code.bounded import MAX_DEPTH, Bounded
 from extgate.lang import language
 
 _CHUNK = 65_536
-MAX_DEPTH = 32  # resolver recursion bound (alias chains, nested members)
 _MAX_FOLD = 10_000  # longest constant string the folder builds
 _MAX_BINDINGS_PER_NAME = 16
 _MAX_UNWRAP = 10_000  # parentheses/casts stripped around one expression
@@ -97,7 +97,28 @@ EVAL_TOKEN = re.compile(rb"(?<![\w$])eval(?![\w$])")
 
 
 class ParseTimeout(Exception):
-    """The parse did not finish within its time budget."""
+    """The parse (or the analysis after it) did not finish within its time budget."""
+
+
+class TooDeep(Exception):
+    """The syntax tree nests deeper than tree-sitter's query engine can walk (MAX_TREE_DEPTH)."""
+
+
+# py-tree-sitter 0.26 queries go wrong past 65,535 levels (`f()()()...` 70,000 deep: captures stop at 65,536 nodes,
+# so later calls are never seen, and take seconds to minutes; its progress_callback, which could cancel them,
+# crashes the process). Trees deeper than this are not queried: safety/unparsed-file, reason too-deep.
+MAX_TREE_DEPTH = 60_000
+
+
+def check_depth(tree: Tree, limit: int = MAX_TREE_DEPTH) -> None:
+    """Raise TooDeep when some path of the tree is longer than `limit`. A subtree of n nodes is at most n deep,
+    so only subtrees big enough to reach the limit are entered: a few dozen nodes for an ordinary 4 MB bundle."""
+    stack = [(tree.root_node, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth >= limit:
+            raise TooDeep(f"syntax tree more than {limit:,} levels deep")
+        stack.extend((child, depth + 1) for child in node.children if depth + 1 + child.descendant_count > limit)
 
 
 def parse(grammar: str, data: bytes, deadline: float, ranges: Sequence[Range] | None = None) -> Tree:
@@ -199,12 +220,16 @@ class Resolver:
         self.tree = tree
         self.scopes = ScopeIndex([tree.root_node, *scopes])
         self.bindings: dict[tuple[int, str], list[Binding]] = {}
-        self._memo: dict[tuple[int, str], str | None] = {}
         self._resolving: set[tuple[int, str]] = set()
         self._folding: set[tuple[int, str]] = set()
-        self._fold_memo: dict[tuple[int, str], str | None] = {}
-        self._node_memo: dict[int, str | None] | None = None  # set by freeze_bindings()
-        self._truncated = False  # the depth bound cut the current resolution short
+        # memo and depth bound of resolve()/fold(); keeps complete answers once bindings are frozen
+        self.bounded = Bounded(timeout=ParseTimeout)
+
+    @property
+    def incomplete(self) -> bool:
+        """The last top-level resolve()/fold() hit the resolution bounds (see bounded.py): its None means
+        "could not tell", not "nothing sensitive"."""
+        return self.bounded.incomplete
 
     def scope_of(self, node: Node) -> int:
         """The innermost scope around `node`; for a scope node itself, the one enclosing it."""
@@ -324,8 +349,11 @@ class Resolver:
     def fold(self, node: Node | None, depth: int = 0) -> str | None:
         """Constant-fold a string expression: literals, `+`, constant `const`s, String.fromCharCode, atob.
         Parentheses and `+` chains are walked iteratively, so `"e"+"v"+"a"+"l"` of any length folds."""
-        if node is None or depth > MAX_DEPTH:
+        if node is None:
             return None
+        return self.bounded.call(("fold", node.id), depth, lambda d: self._fold(node, d))
+
+    def _fold(self, node: Node, depth: int) -> str | None:
         node = self.unwrap(node)
         kind = node.type
         if kind in ("string", "template_string"):
@@ -353,13 +381,7 @@ class Resolver:
             return "".join(parts)
         if kind == "identifier":
             key = self._binding_key(node)
-            if key is None:
-                return None
-            if key in self._fold_memo:
-                return self._fold_memo[key]
-            value = self._fold_name(key, depth)
-            self._fold_memo[key] = value
-            return value
+            return None if key is None else self._fold_name(key, depth)
         if kind == "call_expression":
             return self._fold_call(node, depth)
         return None
@@ -373,6 +395,7 @@ class Resolver:
 
     def _fold_name(self, key: tuple[int, str], depth: int) -> str | None:
         if key in self._folding:
+            self.bounded.mark_provisional()
             return None  # `a = a + "x"`: a cycle, not a constant
         self._folding.add(key)
         try:
@@ -430,32 +453,38 @@ class Resolver:
                 return found
         return []
 
-    def resolve_name(self, ident: Node, depth: int = 0) -> str | None:
+    def resolve_name(self, ident: Node) -> str | None:
+        """What an identifier refers to (a top-level question, settled like `resolve`)."""
+        return self.resolve(ident)
+
+    def _resolve_name(self, ident: Node, depth: int) -> str | None:
         name = self.text(ident)
         for scope in self.scopes.chain(ident.start_byte):
-            key = (scope, name)
-            if key not in self.bindings:
-                continue
-            if key in self._memo:
-                return self._memo[key]
-            if key in self._resolving:
-                return None
-            self._resolving.add(key)
-            try:
-                value = None
-                for binding in self.bindings[key]:
-                    value = self._resolve_binding(binding, depth + 1)
-                    if value is not None:
-                        break  # may-alias: any binding to something sensitive counts
-            finally:
-                self._resolving.discard(key)
-            self._memo[key] = value
-            return value
+            if (scope, name) in self.bindings:
+                return self._resolve_bound(scope, name, depth)
         if name in GLOBAL_OBJECTS:
             return "global"
         if name == "module":
             return COMMONJS_MODULE
         return name if name in KNOWN_GLOBALS else None
+
+    def _resolve_bound(self, scope: int, name: str, depth: int) -> str | None:
+        key = (scope, name)
+        return self.bounded.call(("name", scope, name), depth, lambda d: self._resolve_key(key, d))
+
+    def _resolve_key(self, key: tuple[int, str], depth: int) -> str | None:
+        if key in self._resolving:
+            self.bounded.mark_provisional()
+            return None
+        self._resolving.add(key)
+        try:
+            for binding in self.bindings[key]:
+                value = self._resolve_binding(binding, depth + 1)
+                if value is not None:
+                    return value  # may-alias: any binding to something sensitive counts
+            return None
+        finally:
+            self._resolving.discard(key)
 
     def _resolve_binding(self, binding: Binding, depth: int) -> str | None:
         if binding.sym is not None:
@@ -484,33 +513,23 @@ class Resolver:
         return node
 
     def resolve(self, node: Node | None, depth: int = 0) -> str | None:
-        """The canonical name of what `node` evaluates to, or None. Memoized per node once all bindings are in,
-        except results cut short by the depth bound (they may resolve when reached from closer by)."""
+        """The canonical name of what `node` evaluates to, or None (see `incomplete`). Memoized per node once
+        all bindings are in, except results cut short by the depth bound (bounded.py settles those)."""
         if node is None:
             return None
-        if depth > MAX_DEPTH:
-            self._truncated = True
-            return None
-        memo = self._node_memo
-        if memo is not None and node.id in memo:
-            return memo[node.id]
-        outer, self._truncated = self._truncated, False
-        value = self._resolve(node, depth)
-        truncated = self._truncated
-        self._truncated = outer or truncated
-        if memo is not None and not truncated:
-            memo[node.id] = value
-        return value
+        return self.bounded.call(("resolve", node.id), depth, lambda d: self._resolve(node, d))
 
-    def freeze_bindings(self) -> None:
-        """All bindings are registered: from now on resolution results can be memoized per node."""
-        self._node_memo = {}
+    def freeze_bindings(self, deadline: float = float("inf")) -> None:
+        """All bindings are registered: from now on resolution results can be memoized, and resolution passes
+        stop at `deadline` (ParseTimeout)."""
+        self.bounded.enabled = True
+        self.bounded.deadline = deadline
 
     def _resolve(self, node: Node, depth: int) -> str | None:
         node = self.unwrap(node)
         kind = node.type
         if kind == "identifier":
-            return self.resolve_name(node, depth)
+            return self._resolve_name(node, depth)
         if kind in ("member_expression", "subscript_expression"):
             return self._resolve_chain(node, depth)
         if kind == "call_expression":

@@ -1,10 +1,10 @@
 """Python analysis with libcst, behind a CPython `ast` preflight.
 
-libcst's native parser is not safe on hostile input: measured with libcst 1.9, about 3,000 nested brackets or
-10,000 chained `and`/`+`/`lambda`/`elif` crash the whole process (SIGSEGV), and 1,000 nested calls take minutes.
-CPython's own parser rejects such input cleanly, so every file is first parsed with `ast.parse` (C, fast) and its
-nesting measured; only files within `python_max_depth` and within a deterministic cost estimate of the time budget
-reach libcst. Everything else becomes `safety/unparsed-file`, never a crash and never a silent skip.
+libcst's native parser is not safe on hostile input (it crashes the process on shapes CPython accepts), so every
+file first goes through `extgate.pyparse.check`: the encoding Python would use, `ast.parse` (C, fast), the depth
+libcst would build and a deterministic cost estimate against the time budget. Only files within those bounds
+reach libcst; everything else becomes `safety/unparsed-file`, never a crash and never a silent skip. Resolution
+after the parse is bounded too (bounded.py) and stops at the analysis deadline.
 
 Names resolve through imports (`import subprocess as sp`, `from os import system`), module-level aliases
 (`e = eval`), `getattr(builtins, "eval")`, `__builtins__["exec"]` and `__import__("os")`; function parameters
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import unicodedata
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,75 +22,29 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
+from extgate import pyparse
 from extgate.facts import ApiUse, ImportRef
+from extgate.gates.code.bounded import Bounded
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.model import Level
+from extgate.pyparse import Unparseable
 
-_MAX_DEPTH = 24  # resolver recursion bound
+__all__ = ["Analyzer", "Unparseable", "analyze", "preflight", "py_api_name"]
+
 _MAX_FOLD = 10_000
-# Cost model, measured with libcst 1.9 (parse + position metadata + one visit): 57-60 us per CPython AST node for
-# ordinary modules (typing.py, inspect.py, _pydecimal.py), up to 110 us per node for data-heavy code (long runs of
-# literal statements; libcst is slightly superlinear there), plus ~40 us per node-level of nesting beyond 20 (where
-# its parser turns superlinear). The estimate is deterministic: the same file gets the same verdict on any machine.
-_US_PER_NODE = 110
-_US_PER_EXCESS_DEPTH = 40
-_FREE_DEPTH = 20
 
 BUILTIN_NAMES = frozenset(
     {"eval", "exec", "compile", "__import__", "getattr", "dict", "str", "repr", "print", "open", "globals", "vars",
      "breakpoint", "input", "format"}
 )  # fmt: skip
+UNPARSED = "safety/unparsed-file"
 _EVALS = frozenset({"eval", "exec", "compile"})
 _IMPORTERS = frozenset({"__import__", "importlib.import_module", "importlib.__import__"})
 
 
-class Unparseable(Exception):
-    """The file cannot be handed to libcst safely. `reason` is a FileAnalysis.skip_reason."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
-
-
-def preflight(data: bytes, config: CodeConfig) -> None:
-    """Raise Unparseable unless `data` is valid Python that libcst can parse within bounds."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes in scanned code is not our output
-        try:
-            tree = ast.parse(data)
-        except SyntaxError as exc:
-            where = f" at line {exc.lineno}" if exc.lineno else ""
-            raise Unparseable(
-                "syntax",
-                f"Python syntax error{where}: {exc.msg} (extgate parses with Python 3.11 grammar)",
-            ) from None
-        except ValueError as exc:  # e.g. null bytes
-            raise Unparseable("syntax", f"not parseable as Python: {exc}") from None
-        except (RecursionError, MemoryError):
-            raise Unparseable("too-deep", "nesting too deep for the Python parser") from None
-    depth, excess, nodes = _nesting(tree)
-    if depth > config.python_max_depth:
-        raise Unparseable("too-deep", f"syntax tree {depth} levels deep (limit {config.python_max_depth})")
-    estimate_ms = (_US_PER_NODE * nodes + _US_PER_EXCESS_DEPTH * excess) // 1000
-    if estimate_ms > config.parse_timeout_ms:
-        raise Unparseable(
-            "too-complex", f"estimated parse time {estimate_ms} ms exceeds the {config.parse_timeout_ms} ms budget"
-        )
-
-
-def _nesting(tree: ast.AST) -> tuple[int, int, int]:
-    """Maximum depth, the sum over nodes of how far each sits below depth 20, and the node count (iterative: no
-    recursion on hostile nesting)."""
-    deepest = excess = count = 0
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        deepest = max(deepest, depth)
-        excess += max(0, depth - _FREE_DEPTH)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest, excess, count
+def preflight(data: bytes, config: CodeConfig) -> ast.Module:
+    """The CPython tree; raises Unparseable unless `data` is Python libcst can parse within bounds (pyparse)."""
+    return pyparse.check(data, config.python_max_depth, config.parse_timeout_ms)
 
 
 def _dotted(node: cst.BaseExpression | cst.ImportFrom | None) -> str:
@@ -205,7 +158,9 @@ def _param_names(params: cst.Parameters) -> frozenset[str]:
 
 
 class Analyzer:
-    def __init__(self, path: str, data: bytes, module: cst.Module, config: CodeConfig) -> None:
+    def __init__(
+        self, path: str, data: bytes, module: cst.Module, config: CodeConfig, deadline: float = float("inf")
+    ) -> None:
         self.path = path
         self.data = data
         self.module = module
@@ -216,6 +171,9 @@ class Analyzer:
         self.collector = _Collector()
         wrapper.visit(self.collector)
         self._resolving: set[str] = set()
+        self._folding: set[str] = set()
+        self.bounded = Bounded(deadline, timeout=self._timeout)
+        self.bounded.enabled = True  # the collector pass registered every binding
         self._api_seen: set[tuple[str, int]] = set()
         self._network = names_regex(config.py_network)
         self._serializers = names_regex(config.py_serializers)
@@ -254,8 +212,14 @@ class Analyzer:
     def fold(self, node: cst.BaseExpression | None, depth: int = 0) -> str | None:
         """A constant string value: literals, implicit and `+` concatenation, f-strings without fields,
         module-level constant names."""
-        if node is None or depth > _MAX_DEPTH:
+        if node is None:
             return None
+        return self.bounded.call(("fold", id(node)), depth, lambda d: self._fold(node, d))
+
+    def _timeout(self) -> Exception:
+        return Unparseable("timeout", f"analysis did not finish within {self.config.parse_timeout_ms} ms")
+
+    def _fold(self, node: cst.BaseExpression, depth: int) -> str | None:
         if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
             value = node.evaluated_value
             if isinstance(value, bytes):
@@ -271,8 +235,10 @@ class Analyzer:
                 return None
             return left + right
         name = _ident(node.value) if isinstance(node, cst.Name) else ""
-        if name and name not in self._resolving:
-            self._resolving.add(name)
+        if name in self._folding:
+            self.bounded.mark_provisional()
+        elif name:
+            self._folding.add(name)
             try:
                 for bound in self.collector.bindings.get(name, ()):
                     if not isinstance(bound, str):
@@ -280,7 +246,7 @@ class Analyzer:
                         if value is not None:
                             return value
             finally:
-                self._resolving.discard(name)
+                self._folding.discard(name)
         return None
 
     def is_constant(self, node: cst.BaseExpression) -> bool:
@@ -288,8 +254,13 @@ class Analyzer:
 
     # -- resolution --------------------------------------------------------------------------------------------
     def resolve(self, node: cst.BaseExpression | None, shadowed: frozenset[str], depth: int = 0) -> str | None:
-        if node is None or depth > _MAX_DEPTH:
+        """The canonical name `node` refers to, or None (`self.bounded.incomplete` then says whether the
+        resolver gave up rather than found nothing)."""
+        if node is None:
             return None
+        return self.bounded.call(("resolve", id(node), shadowed), depth, lambda d: self._resolve(node, shadowed, d))
+
+    def _resolve(self, node: cst.BaseExpression, shadowed: frozenset[str], depth: int) -> str | None:
         if isinstance(node, cst.Name):
             return self._resolve_name(_ident(node.value), shadowed, depth)
         if isinstance(node, cst.Attribute):
@@ -311,19 +282,25 @@ class Analyzer:
     def _resolve_name(self, name: str, shadowed: frozenset[str], depth: int) -> str | None:
         if name in shadowed:
             return None
-        bound = self.collector.bindings.get(name)
-        if bound is not None and name not in self._resolving:
-            self._resolving.add(name)
-            try:
-                for value in bound:
-                    resolved = (
-                        _canonical(value) if isinstance(value, str) else self.resolve(value, frozenset(), depth + 1)
-                    )
-                    if resolved is not None:
-                        return resolved
-            finally:
-                self._resolving.discard(name)
+        if name in self.collector.bindings:
+            return self.bounded.call(("name", name), depth, lambda d: self._resolve_bound(name, d))
+        return self._free_name(name)
+
+    def _resolve_bound(self, name: str, depth: int) -> str | None:
+        if name in self._resolving:  # `eval = wrap(eval)`: inside its own binding the name is the free one
+            self.bounded.mark_provisional()
+            return self._free_name(name)
+        self._resolving.add(name)
+        try:
+            for value in self.collector.bindings[name]:
+                resolved = _canonical(value) if isinstance(value, str) else self.resolve(value, frozenset(), depth + 1)
+                if resolved is not None:
+                    return resolved
             return None
+        finally:
+            self._resolving.discard(name)
+
+    def _free_name(self, name: str) -> str | None:
         if name in self.collector.defined:
             return None
         if name == "__builtins__":
@@ -376,7 +353,10 @@ class Analyzer:
     def _call(self, node: cst.Call, shadowed: frozenset[str]) -> None:
         callee = self.resolve(node.func, shadowed)
         if callee is None:
-            self._network_method(node, shadowed)
+            if self.bounded.incomplete:
+                self._unresolved(node)
+            else:
+                self._network_method(node, shadowed)
             return
         self._record_api(callee, node)
         args = _positional(node)
@@ -393,6 +373,17 @@ class Analyzer:
             self.finding(matcher.rule_id, node, matcher.message.replace("{api}", callee), api=callee)
         if not self._env_sink(node, callee, shadowed):
             self._network_method(node, shadowed)
+
+    def _unresolved(self, node: cst.Call) -> None:
+        """The resolver gave up on a callee (an alias chain beyond its bounds): say so, never assume harmless."""
+        self.finding(
+            UNPARSED,
+            node,
+            f"extgate could not resolve what `{self.short(node.func, 60)}` calls: it goes through more aliases or "
+            "nested expressions than the resolver follows, which is how a scanner is made to miss eval or "
+            "subprocess. Review the call by hand, or call the function by its own name.",
+            reason="unresolved-chain",
+        )
 
     def _eval(self, node: cst.Call, callee: str, args: Sequence[cst.BaseExpression]) -> None:
         if not args:
@@ -529,13 +520,11 @@ def _positional(node: cst.Call) -> list[cst.BaseExpression]:
     return [a.value for a in node.args if a.keyword is None and not a.star]
 
 
-def analyze(path: str, data: bytes, config: CodeConfig) -> ParseResult:
-    """Raises Unparseable when the file cannot be parsed safely (see module docstring)."""
-    preflight(data, config)
+def analyze(path: str, data: bytes, config: CodeConfig, deadline: float = float("inf")) -> ParseResult:
+    """Raises Unparseable when the file cannot be parsed safely (see module docstring) or the analysis runs past
+    `deadline` (monotonic clock)."""
+    _, module = pyparse.parse_module(data, config.python_max_depth, config.parse_timeout_ms)
     try:
-        module = cst.parse_module(data)
-        return Analyzer(path, data, module, config).run()
-    except cst.ParserSyntaxError as exc:
-        raise Unparseable("syntax", f"libcst cannot parse it at line {exc.raw_line}: {exc.message}") from None
+        return Analyzer(path, data, module, config, deadline).run()
     except RecursionError:
         raise Unparseable("too-deep", "syntax tree too deep for libcst's recursive visitors") from None

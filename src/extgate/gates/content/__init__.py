@@ -19,9 +19,12 @@ class ContentGate:
     def run(self, ctx: GateContext) -> GateResult:
         config = config_from(ctx.rules, ctx.setting, ctx.enabled)
         findings: list[Finding] = []
+        calls: list[tuple[str, bytes]] = []
         for entry in ctx.package.iter_files():
             assert entry.data is not None  # iter_files yields read files only
-            findings += (ctx.hit_finding(entry.path, hit) for hit in analyze_file(entry.path, entry.data, config))
+            calls.append((entry.path, entry.data))
+        for (path, _), hits in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
+            findings += (ctx.hit_finding(path, hit) for hit in hits)
         return GateResult.of(findings)
 
 

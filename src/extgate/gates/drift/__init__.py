@@ -178,7 +178,8 @@ def _baseline_facts(ctx: GateContext, package: Package) -> Facts:
     )
     facts = Facts()
     for gate in (CodeGate(), ManifestGate()):
-        result = gate.run(GateContext(package, ctx.profile, ctx.policy, options, ctx.rules, facts, gate.name))
+        sub = GateContext(package, ctx.profile, ctx.policy, options, ctx.rules, facts, gate.name, ctx.files)
+        result = gate.run(sub)
         facts = result.facts or facts
     return facts
 

@@ -137,21 +137,35 @@ class WorkerPool:
         self._slots = threading.Semaphore(workers)
         self._closed = False
 
-    async def run(self, fn: Callable[..., Any], *args: Any, timeout: float, deadline: float | None = None) -> Any:
+    async def run(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        timeout: float,
+        deadline: float | None = None,
+        wait: float | None = None,
+    ) -> Any:
         """Run `fn(*args)` in a worker. `timeout` covers the wait for a free worker and the run (callers bound
-        how many wait); `deadline` (monotonic) when part of that budget was already spent elsewhere."""
+        how many wait); `deadline` (monotonic) when part of that budget was already spent elsewhere. With `wait`,
+        the wait has its own bound and `timeout` starts once a worker is free (batches: an archive's budget is not
+        spent queueing behind others)."""
         loop = asyncio.get_running_loop()
         end = time.monotonic() + timeout if deadline is None else deadline
-        return await loop.run_in_executor(self._threads, self._run, fn, args, end, timeout)
+        return await loop.run_in_executor(self._threads, self._run, fn, args, end, timeout, wait)
 
-    def _run(self, fn: Callable[..., Any], args: tuple[Any, ...], deadline: float, timeout: float) -> Any:
+    def _run(
+        self, fn: Callable[..., Any], args: tuple[Any, ...], end: float, timeout: float, wait: float | None
+    ) -> Any:
+        deadline = end if wait is None else time.monotonic() + wait
         while True:
             if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
-                raise TaskTimeout(f"no worker was free within {timeout:g} s")
+                raise TaskTimeout(f"no worker was free within {timeout if wait is None else wait:g} s")
             worker = self._checkout()
             if worker.alive:
                 break
             self._replace_later(worker)  # died while idle: not this request's fault, take the next one
+        if wait is not None:
+            deadline = time.monotonic() + timeout
         try:
             result = worker.call(fn, args, deadline, timeout)
         except _NotReady:

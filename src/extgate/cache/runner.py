@@ -1,0 +1,125 @@
+"""`FileRunner`: runs a gate's pure per-file analysis through the result cache and, for large packages, a process
+pool. Gates only see `ctx.map_files(fn, calls, config)`; results are the same (==) whichever path produced them,
+and come back in call order.
+
+    for each call: key = sha256(extgate version, fn, str args, sha256 of bytes args, config digest)
+    hits  <- cache
+    misses -> fn(*call, config) in this process, or in the pool when there are enough of them (PARALLEL_MIN_*)
+    misses -> cache (one transaction)
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from extgate import __version__
+from extgate.cache import codec
+from extgate.cache.interface import NoCache, ResultCache
+from extgate.cache.sqlite import SqliteResultCache
+
+R = TypeVar("R")
+
+# a pool pays ~1 s of worker start-up once per process; below this much work it cannot win
+PARALLEL_MIN_FILES = 64
+PARALLEL_MIN_BYTES = 2_000_000
+_CHUNK = 8
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _pool(jobs: int) -> ProcessPoolExecutor:
+    """One pool per worker count per process, reused by later checks (worker start-up is the expensive part);
+    forkserver, so a threaded caller (the publish service) is never forked mid-lock."""
+    pool = _pools.get(jobs)
+    if pool is None:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["extgate.gates.code.analysis", "extgate.gates.content.analysis"])
+        pool = _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    return pool
+
+
+@atexit.register
+def _shutdown() -> None:
+    for pool in _pools.values():
+        pool.shutdown(wait=False, cancel_futures=True)
+    _pools.clear()
+
+
+def task_key(fn: Callable[..., Any], call: Sequence[Any], config_digest: str) -> str:
+    h = hashlib.sha256()
+    for part in (__version__, f"{fn.__module__}.{fn.__qualname__}", config_digest):
+        h.update(part.encode())
+        h.update(b"\0")
+    for arg in call:
+        if isinstance(arg, bytes):
+            h.update(b"b" + hashlib.sha256(arg).digest())
+        else:
+            h.update(b"s" + str(arg).encode("utf-8", "surrogatepass") + b"\0")
+    return h.hexdigest()
+
+
+def _apply(fn: Callable[..., R], config: Any, call: Sequence[Any]) -> R:
+    return fn(*call, config)
+
+
+class FileRunner:
+    """Per-file map with cache and pool. `jobs=1` never starts a pool."""
+
+    def __init__(self, cache: ResultCache | None = None, jobs: int = 1) -> None:
+        self.cache: ResultCache = cache or NoCache()
+        self.jobs = max(1, jobs)
+        self.min_files = PARALLEL_MIN_FILES
+        self.min_bytes = PARALLEL_MIN_BYTES
+
+    @classmethod
+    def from_options(cls, use_cache: bool, cache_dir: str | None, jobs: int | None) -> FileRunner:
+        cache: ResultCache = NoCache()
+        if use_cache:
+            from extgate.trust.cache import default_dir
+
+            cache = SqliteResultCache(Path(cache_dir) if cache_dir else default_dir())
+        return cls(cache, default_jobs() if jobs is None else jobs)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.cache.notes
+
+    def map(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]:
+        config_digest = codec.digest(config)
+        keys = [task_key(fn, call, config_digest) for call in calls]
+        results: list[Any] = [self.cache.get(key) for key in keys]
+        missing = [i for i, result in enumerate(results) if result is None]
+        work = [calls[i] for i in missing]
+        size = sum(len(a) for call in work for a in call if isinstance(a, bytes))
+        if self.jobs > 1 and len(work) >= self.min_files and size >= self.min_bytes:
+            fns = [fn] * len(work)
+            configs = [config] * len(work)
+            computed = list(_pool(self.jobs).map(_apply, fns, configs, work, chunksize=_CHUNK))
+        else:
+            computed = [fn(*call, config) for call in work]
+        for i, result in zip(missing, computed, strict=True):
+            results[i] = result
+        self.cache.put_many([(keys[i], results[i]) for i in missing])
+        return results
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+SERIAL = FileRunner()

@@ -1,0 +1,147 @@
+"""SQLite per-file result cache (`file-cache.sqlite3` in the extgate cache dir), safe for several processes.
+
+WAL mode and a busy timeout let concurrent checks share it. Every row carries an HMAC-SHA256 of (key, value) under
+a random key kept beside the database (`file-cache.key`, mode 0600), so a row edited outside extgate -- or bytes
+damaged on disk -- fails verification and is deleted, never used. A file that is not a usable database is
+discarded and rebuilt; if that fails too the run continues uncached. Every such event adds a note.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from extgate.cache import codec
+
+SCHEMA = 1
+FILE_NAME = "file-cache.sqlite3"
+KEY_NAME = "file-cache.key"
+
+
+class SqliteResultCache:
+    def __init__(self, folder: Path) -> None:
+        self.notes: list[str] = []
+        self.path = folder / FILE_NAME
+        self._db: sqlite3.Connection | None = None
+        try:
+            self._secret = _secret(folder / KEY_NAME)
+        except OSError as exc:
+            self.notes.append(f"cache: {folder / KEY_NAME} unusable ({exc}); running without the file cache")
+            return
+        self._db = self._open()
+
+    @property
+    def enabled(self) -> bool:
+        return self._db is not None
+
+    def _open(self) -> sqlite3.Connection | None:
+        try:
+            return _connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            self.notes.append(f"cache: {self.path} was unusable ({exc}); it was discarded and rebuilt")
+        try:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            return _connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            self.notes.append(f"cache: {self.path} could not be rebuilt ({exc}); running without the file cache")
+            return None
+
+    def _mac(self, key: str, value: str) -> str:
+        return hmac.new(self._secret, f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
+
+    def get(self, key: str) -> Any | None:
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT value, mac FROM results WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._broken(exc)
+            return None
+        if row is None:
+            return None
+        value, mac = row
+        if isinstance(value, str) and isinstance(mac, str) and hmac.compare_digest(mac, self._mac(key, value)):
+            try:
+                return codec.loads(value)
+            except codec.DecodeError:
+                pass
+        self.notes.append(f"cache: a damaged or modified entry in {self.path} was discarded; the file was re-analysed")
+        try:
+            self._db.execute("DELETE FROM results WHERE key = ?", (key,))
+        except sqlite3.Error as exc:
+            self._broken(exc)
+        return None
+
+    def put_many(self, items: list[tuple[str, Any]]) -> None:
+        if self._db is None or not items:
+            return
+        rows = []
+        for key, result in items:
+            value = codec.dumps(result)
+            rows.append((key, value, self._mac(key, value)))
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR REPLACE INTO results (key, value, mac) VALUES (?, ?, ?)", rows)
+        except sqlite3.Error as exc:
+            self._broken(exc)
+
+    def _broken(self, exc: sqlite3.Error) -> None:
+        self.notes.append(f"cache: {self.path} failed while in use ({exc}); continuing without the file cache")
+        self.close()
+
+    def close(self) -> None:
+        if self._db is not None:
+            try:
+                self._db.close()
+            finally:
+                self._db = None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, timeout=10.0, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        (check,) = db.execute("PRAGMA quick_check").fetchone()
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"integrity check: {check}")
+        with db:
+            db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value TEXT NOT NULL, mac TEXT NOT NULL)"
+            )
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (str(SCHEMA),))
+        (schema,) = db.execute("SELECT value FROM meta WHERE name = 'schema'").fetchone()
+        if schema != str(SCHEMA):
+            raise sqlite3.DatabaseError(f"schema {schema}, expected {SCHEMA}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _secret(path: Path) -> bytes:
+    """The HMAC key: created once (exclusively, 0600) and shared by every process using this cache dir."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():  # write aside, then link into place: readers never see a half-written key
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    text = path.read_text().strip()
+    if len(text) != 64:
+        raise OSError("unexpected key file contents")
+    return bytes.fromhex(text)

@@ -1,0 +1,175 @@
+"""Python source is handed to libcst only after CPython says it is safe to: `check`, then `parse_module`.
+
+libcst's native parser is not safe on hostile input. Measured with libcst 1.9 in a subprocess probe (one shape per
+run, sizes 300..30,000): deep nesting (about 3,000 brackets), and shapes CPython's `ast` keeps flat but libcst
+nests one level per element, crash the whole process with SIGSEGV from about 5,000 elements and raise
+RecursionError (or KeyError) from about 1,000:
+
+    a and b and ... (BoolOp)          import a.b.c... / from a.b.c... import x (dotted names)
+    "a" "b" "c" ... (implicit concatenation: one ast Constant)   [x for a in b for a in b ...] (comprehension fors)
+
+and 1,000 nested calls take minutes. So `check` (C parsers only, iterative walks) rejects, before libcst sees it:
+
+    bytes Python itself would refuse: a bad `# coding:` line, invalid UTF-8 (ast.parse alone accepts `#\\xff`)
+    syntax CPython 3.11 rejects
+    a syntax tree deeper than `max_depth`, or deeper than `max_depth + CHAIN_ALLOWANCE` counting the levels
+    libcst builds for the shapes above
+    more work than the time budget by a deterministic cost estimate (per node and per level of deep nesting)
+
+and `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
+(`FileAnalysis.skip_reason`), so callers report it instead of crashing or silently skipping the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+
+import libcst as cst
+
+# Cost model, measured with libcst 1.9 (parse + position metadata + one visit): 57-60 us per CPython AST node for
+# ordinary modules (typing.py, inspect.py, _pydecimal.py), up to 110 us per node for data-heavy code (long runs of
+# literal statements; libcst is slightly superlinear there), plus ~40 us per node-level of nesting beyond 20 (where
+# its parser turns superlinear). The estimate is deterministic: the same file gets the same verdict on any machine.
+US_PER_NODE = 110
+US_PER_EXCESS_DEPTH = 40
+FREE_DEPTH = 20
+# Levels libcst may add on top of `max_depth` where CPython's tree is flat (the shapes in the module docstring):
+# native crashes start at ~5,900 levels (dotted import) and ~7,000 (`and`); from ~1,000 libcst raises RecursionError.
+CHAIN_ALLOWANCE = 900
+_LINE_END = re.compile(rb"\r\n|\r|\n")  # CPython's tokenizer ends lines at any of these
+
+
+class Unparseable(Exception):
+    """The file cannot be handed to libcst safely. `reason`: 'syntax', 'too-deep', 'too-complex'."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def decode(data: bytes) -> str:
+    """The source text as CPython reads a file: PEP 263 cookie or BOM, else strict UTF-8."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except SyntaxError as exc:  # detect_encoding: a bad cookie, or invalid UTF-8 in the first two lines
+        raise Unparseable("syntax", f"Python refuses to read it: {exc.msg}") from None
+    except LookupError as exc:  # a cookie naming an unknown codec
+        raise Unparseable("syntax", f"Python refuses to read it: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise Unparseable(
+            "syntax", f"Python refuses to read it: bytes invalid in its encoding ({exc.encoding}) at line {line}"
+        ) from None
+
+
+def check(data: bytes, max_depth: int, budget_ms: int) -> ast.Module:
+    """The CPython syntax tree of `data`; raises Unparseable unless libcst can parse it within the bounds."""
+    text = decode(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes in scanned code is not our output
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            where = f" at line {exc.lineno}" if exc.lineno else ""
+            raise Unparseable(
+                "syntax", f"Python syntax error{where}: {exc.msg} (extgate parses with Python 3.11 grammar)"
+            ) from None
+        except ValueError as exc:  # e.g. null bytes
+            raise Unparseable("syntax", f"not parseable as Python: {exc}") from None
+        except (RecursionError, MemoryError):
+            raise Unparseable("too-deep", "nesting too deep for the Python parser") from None
+    depth, cst_depth, excess, nodes = Shape(text).measure(tree)
+    if depth > max_depth:
+        raise Unparseable("too-deep", f"syntax tree {depth} levels deep (limit {max_depth})")
+    if cst_depth > max_depth + CHAIN_ALLOWANCE:
+        raise Unparseable(
+            "too-deep",
+            f"syntax tree {cst_depth} levels deep as libcst builds it (limit {max_depth + CHAIN_ALLOWANCE}): very "
+            "long `and`/`or` chains, dotted names, implicitly concatenated strings or comprehension clauses",
+        )
+    estimate_ms = (US_PER_NODE * nodes + US_PER_EXCESS_DEPTH * excess) // 1000
+    if estimate_ms > budget_ms:
+        raise Unparseable("too-complex", f"estimated parse time {estimate_ms} ms exceeds the {budget_ms} ms budget")
+    return tree
+
+
+def parse_module(data: bytes, max_depth: int, budget_ms: int) -> tuple[ast.Module, cst.Module]:
+    """`check`, then libcst; any libcst failure is Unparseable too (it raises KeyError on some inputs)."""
+    tree = check(data, max_depth, budget_ms)
+    try:
+        return tree, cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        raise Unparseable("syntax", f"libcst cannot parse it at line {exc.raw_line}: {exc.message}") from None
+    except RecursionError:
+        raise Unparseable("too-deep", "syntax tree too deep for libcst") from None
+    except Exception as exc:  # a libcst bug on hostile input is a finding, not a crash
+        raise Unparseable("syntax", f"libcst failed on it ({type(exc).__name__})") from None
+
+
+class Shape:
+    """Depth as libcst nests it, the excess-depth sum and the node count of a CPython tree (iterative)."""
+
+    def __init__(self, text: str) -> None:
+        self.source = text.encode("utf-8")  # ast columns are UTF-8 byte offsets into the decoded text
+        self._starts: list[int] | None = None
+
+    def measure(self, tree: ast.AST) -> tuple[int, int, int, int]:
+        """(CPython tree depth, depth as libcst nests it, excess-depth sum, node count)."""
+        deepest = deepest_cst = excess = count = 0
+        stack: list[tuple[ast.AST, int, int]] = [(tree, 0, 0)]
+        literal_parts: set[int] = set()  # f-string parts: Python 3.11 gives them the whole f-string's position
+        while stack:
+            node, depth, cst_depth = stack.pop()
+            if id(node) not in literal_parts:
+                cst_depth += self.extra_levels(node)
+            if isinstance(node, ast.JoinedStr):
+                literal_parts.update(id(value) for value in node.values)
+            elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+                literal_parts.add(id(node.format_spec))
+            count += 1
+            deepest = max(deepest, depth)
+            deepest_cst = max(deepest_cst, cst_depth)
+            excess += max(0, depth - FREE_DEPTH)
+            stack.extend((child, depth + 1, cst_depth + 1) for child in ast.iter_child_nodes(node))
+        return deepest, deepest_cst, excess, count
+
+    def extra_levels(self, node: ast.AST) -> int:
+        """Levels libcst adds where the CPython tree is flat."""
+        if isinstance(node, ast.BoolOp):
+            return max(0, len(node.values) - 2)
+        if isinstance(node, ast.alias):
+            return node.name.count(".")
+        if isinstance(node, ast.ImportFrom):
+            return (node.module or "").count(".")
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return len(node.generators) - 1
+        if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
+            return self._pieces(node) - 1
+        return 0
+
+    def _pieces(self, node: ast.expr) -> int:
+        """String literals making up one (implicitly concatenated) constant."""
+        if node.end_lineno is None or node.end_col_offset is None:
+            return 1
+        segment = self._segment(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+        if segment.count(b'"') + segment.count(b"'") <= 4:
+            return 1  # one literal, or one with a quote inside: no need to tokenize
+        try:
+            tokens = tokenize.tokenize(io.BytesIO(b"(" + segment + b")").readline)
+            return max(1, sum(1 for tok in tokens if tok.type == tokenize.STRING))
+        except (tokenize.TokenError, SyntaxError):
+            return 1  # part of an f-string's format spec: not a literal of its own
+
+    def _segment(self, line: int, col: int, end_line: int, end_col: int) -> bytes:
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in _LINE_END.finditer(self.source))]
+        starts = self._starts
+        if end_line > len(starts):
+            return b""
+        return self.source[starts[line - 1] + col : starts[end_line - 1] + end_col]
