@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import yaml
-
+from extgate import safeyaml
 from extgate.catalogue.feed import parse_since
 from extgate.catalogue.store import Catalogue, Installed
 from extgate.datafiles import data_dir
@@ -49,7 +48,7 @@ class Affected:
 
 
 def load_rules() -> tuple[Rule, ...]:
-    doc = yaml.safe_load((data_dir("rules") / "lifecycle" / "actions.yaml").read_text(encoding="utf-8"))
+    doc = safeyaml.load((data_dir("rules") / "lifecycle" / "actions.yaml").read_bytes(), "lifecycle/actions.yaml")
     rules = []
     for item in doc["actions"]:
         when = item.get("when") or {}
