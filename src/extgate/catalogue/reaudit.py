@@ -48,7 +48,8 @@ class Affected:
 
 
 def load_rules() -> tuple[Rule, ...]:
-    doc = safeyaml.load((data_dir("rules") / "lifecycle" / "actions.yaml").read_bytes(), "lifecycle/actions.yaml")
+    path = data_dir("rules") / "lifecycle" / "actions.yaml"
+    doc = safeyaml.load(path.read_bytes(), str(path))
     rules = []
     for item in doc["actions"]:
         when = item.get("when") or {}
