@@ -35,12 +35,12 @@ def test_harness_survives_its_smoke_mutations(target: str) -> None:
         harness.one_input(data)
 
 
-def test_scripts_fuzz_runs_atheris() -> None:
+def test_scripts_fuzz_runs_atheris(tmp_path: Path) -> None:
     pytest.importorskip("atheris", reason="atheris is not installed: the coverage-guided runner is NOT tested")
     root = FUZZ.parent
-    env = {**os.environ, "EXTGATE_VENV": str(Path(sys.executable).parents[1])}
+    env = {**os.environ, "EXTGATE_VENV": str(Path(sys.executable).parents[1]), "EXTGATE_FUZZ_DIR": str(tmp_path)}
     done = subprocess.run(
-        [str(root / "scripts" / "fuzz"), "policy", "30", "-runs=20"],
+        [str(root / "scripts" / "fuzz"), "policy", "120", "-runs=20"],
         cwd=root, capture_output=True, text=True, timeout=300, env=env,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
