@@ -151,7 +151,7 @@ def test_tampered_row_is_never_trusted(archive: Path, baseline: Verdict, tmp_pat
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
         db.execute("UPDATE results SET value = ?", (clean,))
     verdict = check(archive, options=options(tmp_path))
-    assert any("damaged or modified entry" in note for note in verdict.notes)
+    assert any("damaged or modified entries" in note for note in verdict.notes)
     assert [f.fingerprint for f in verdict.findings] == [f.fingerprint for f in baseline.findings]
 
 

@@ -82,11 +82,16 @@ def _decode(value: Any) -> Any:
     raise DecodeError(f"unknown tag {tag!r}")
 
 
+_EMPTY = '{"t":[]}'
+
+
 def dumps(value: Any) -> str:
     return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def loads(text: str) -> Any:
+    if text == _EMPTY:  # most files have no content hits
+        return ()
     try:
         return _decode(json.loads(text))
     except DecodeError:

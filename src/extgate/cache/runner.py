@@ -103,7 +103,8 @@ class FileRunner:
     def map(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]:
         config_digest = codec.digest(config)
         keys = [task_key(fn, call, config_digest) for call in calls]
-        results: list[Any] = [self.cache.get(key) for key in keys]
+        cached = self.cache.get_many(keys)
+        results: list[Any] = [cached.get(key) for key in keys]
         missing = [i for i, result in enumerate(results) if result is None]
         work = [calls[i] for i in missing]
         size = sum(len(a) for call in work for a in call if isinstance(a, bytes))
