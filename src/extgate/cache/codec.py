@@ -17,12 +17,15 @@ from extgate.facts import ApiUse, ImportRef
 from extgate.gates.code.interface import FileAnalysis
 from extgate.gates.interface import FileHit
 from extgate.model import Level
+from extgate.scoring.symbols import FileSymbols, Symbol
 
 _TYPES: dict[str, type[Any]] = {
     "FileAnalysis": FileAnalysis,
     "FileHit": FileHit,
     "ImportRef": ImportRef,
     "ApiUse": ApiUse,
+    "FileSymbols": FileSymbols,
+    "Symbol": Symbol,
 }
 _ENUMS: dict[str, type[enum.Enum]] = {"Level": Level}
 
