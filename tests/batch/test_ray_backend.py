@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,3 +52,18 @@ def test_ray_timeout_blocks_only_the_hung_archive(local_ray: None, corpus: Path,
     assert got["hang-1.0.0.tgz"]["status"] == "blocked"
     [finding] = got["hang-1.0.0.tgz"]["verdict"]["findings"]
     assert finding["rule_id"] == "engine/internal-error" and "within 3 s" in finding["message"]
+
+
+def test_scan_many_backend_ray_from_the_command_line(local_ray: None, corpus: Path, tmp_path: Path) -> None:
+    """End to end as a user runs it: the JSONL lines equal the library's verdicts, durations aside."""
+    from extgate.cli import main
+
+    out = tmp_path / "ray.jsonl"
+    rc = main(["scan-many", str(corpus), "--backend", "ray", "-j", "2", "--offline", "--no-cache", "-o", str(out)])
+    assert rc == 1  # evil and junk are blocked
+    lines = out.read_text().splitlines()
+    paths = sorted(str(p) for p in corpus.rglob("*.tgz"))
+    assert [json.loads(line)["path"] for line in lines] == paths
+    for line, path in zip(lines, paths, strict=True):
+        expected = to_line(without_durations(scan_one(path, Policy(), OFFLINE)))
+        assert to_line(without_durations(json.loads(line))) == expected

@@ -97,9 +97,52 @@ def test_resume_skips_recorded_archives_and_redoes_a_torn_line(
     assert "(1 from --resume)" in err
 
 
+def test_resume_checks_again_an_archive_replaced_since(corpus: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    target = folder / "pkg-1.0.0.tgz"
+    target.write_bytes((corpus / "clean-1.0.0.tgz").read_bytes())
+    out = tmp_path / "run.jsonl"
+    out.write_text(to_line(scan_one(str(target), Policy(), OFFLINE)) + "\n")
+    target.write_bytes((corpus / "evil-1.0.0.tgz").read_bytes())  # re-uploaded under the same name
+    rc = main(["scan-many", str(folder), "--offline", "--no-cache", "-j", "1", "--resume", str(out), "-o", str(out)])
+    assert rc == 1  # the new bytes were checked: eval is blocked
+    last = json.loads(out.read_text().splitlines()[-1])
+    assert last["sha256"] == hashlib.sha256(target.read_bytes()).hexdigest() and last["status"] == "blocked"
+
+
 def test_list_file_paths_comments_and_usage_errors(corpus: Path, tmp_path: Path) -> None:
     listing = tmp_path / "archives.txt"
     listing.write_text(f"# catalogue\n\n{corpus / 'evil-1.0.0.tgz'}\nrelative/clean-1.0.0.tgz\n")
     assert discover(listing) == [str(corpus / "evil-1.0.0.tgz"), str(tmp_path / "relative" / "clean-1.0.0.tgz")]
     assert main(["scan-many", str(tmp_path / "missing"), "--offline"]) == 2
     assert main(["scan-many", str(corpus), "--offline", "--jobs", "0"]) == 2
+
+
+def test_progress_is_a_bar_on_a_terminal() -> None:
+    """On a TTY (a real pseudo-terminal here) the progress is a tqdm bar, not one line per archive."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    from extgate.batch.output import Progress
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    with os.fdopen(slave, "w", encoding="utf-8") as terminal:
+        progress = Progress(2, terminal)
+        for name in ("a-1.0.0.tgz", "b-1.0.0.tgz"):
+            progress.update({"path": name, "status": "passed"})
+        progress.close()
+        terminal.flush()
+        chunks = []
+        while select.select([master], [], [], 1.0)[0]:
+            chunks.append(os.read(master, 65536))
+        shown = b"".join(chunks).decode("utf-8", "replace")
+    os.close(master)
+    assert "2/2" in shown and "archive" in shown  # tqdm's counter and unit
+    assert "\r" in shown  # redrawn in place
+    assert "[1/2]" not in shown  # not the plain-line format

@@ -119,3 +119,89 @@ def test_reaudit_table_and_usage_errors(catalogue: Path, tmp_path: Path, capsys:
     assert main(["reaudit", "--db", str(garbage), "--advisories", str(OSV)]) == 2
     assert main(["reaudit", "--db", str(catalogue), "--advisories", str(tmp_path / "missing")]) == 2
     assert main(["index", str(tmp_path), "--from-jsonl", "--db", str(tmp_path / "c.sqlite")]) == 2
+
+
+def test_reaudit_since_without_advisories_reads_the_osv_feed(catalogue: Path, tmp_path: Path) -> None:
+    """OSV API mode: modified_id.csv (newest first) read only down to `since`, then /v1/vulns/{id} per new id."""
+    from support.osv_server import OsvServer
+
+    records = [json.loads(p.read_text()) for p in sorted(OSV.glob("*.json"))]
+    with OsvServer(records) as server:
+        feed = ["--osv-url", server.url, "--osv-modified-url", f"{server.url}/npm/modified_id.csv"]
+        out = tmp_path / "report.json"
+        rc = main(["reaudit", "--db", str(catalogue), "--since", "2023-01-01T00:00:00Z", *feed, "--format", "json",
+                   "-o", str(out)])  # fmt: skip
+        fetched = [p.removeprefix("/v1/vulns/") for p in server.paths("GET") if p.startswith("/v1/vulns/")]
+        newer = {r["id"] for r in records if r.get("modified", "") >= "2023-01-01T00:00:00Z"}
+        assert rc == 1
+        assert set(fetched) == newer and len(fetched) < len(records)  # older records were never fetched
+        data = json.loads(out.read_text())
+        ids = {adv["id"] for item in data["affected"] for adv in item["advisories"]}
+        assert ids == {"GHSA-29mw-wpgm-hmr9", "MAL-2025-46969"}  # the same answer as the zip with --since
+        server.always = 503
+        assert main(["reaudit", "--db", str(catalogue), "--since", "2023-01-01T00:00:00Z", *feed]) == 3
+    assert main(["reaudit", "--db", str(catalogue)]) == 2  # neither --advisories nor --since
+    assert main(["reaudit", "--db", str(catalogue), "--since", "yesterday"]) == 2
+
+
+def test_since_compares_times_not_text() -> None:
+    from datetime import UTC, datetime
+
+    from extgate.catalogue.reaudit import since_filter
+    from extgate.trust.interface import OsvRecord
+
+    since = datetime(2024, 1, 1, tzinfo=UTC)
+    records = [
+        OsvRecord("A", {"modified": "2024-01-01T01:30:00+02:00"}),  # 2023-12-31T23:30Z: older, though "2024" as text
+        OsvRecord("B", {"modified": "2024-01-01T00:00:00.5Z"}),
+        OsvRecord("C", {"modified": "not a time"}),  # unreadable: kept, better re-checked than missed
+    ]
+    assert [r.id for r in since_filter(records, since)] == ["B", "C"]
+
+
+def test_index_scans_a_folder_itself(catalogue: Path, scanned: Path, tmp_path: Path) -> None:
+    """`index DIR` checks the archives on the worker pool and records the same rows as indexing their JSONL."""
+    db = tmp_path / "scanned.sqlite"
+    empty = scanned.parent / "no-advisories"
+    args = ["--offline", "--no-cache", "--osv-db", str(empty), "-j", "1"]
+    assert main(["index", str(scanned.parent), "--db", str(db), *args]) == 0
+
+    def rows(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        store = Catalogue(path)
+        archives = store.db.execute("SELECT sha256, path, name, version, status, errors, warnings, rules FROM archives")
+        deps = store.db.execute(
+            "SELECT a.sha256, d.name, d.version, d.direct FROM dependencies d JOIN archives a ON a.id = d.archive_id"
+        )
+        out = sorted(archives.fetchall()), sorted(deps.fetchall())
+        store.close()
+        return out
+
+    assert rows(db) == rows(catalogue)
+    assert len(rows(db)[0]) == 4
+
+
+def test_reaudit_rescan_runs_the_full_check_where_the_archive_is_still_there(
+    catalogue: Path, scanned: Path, tmp_path: Path
+) -> None:
+    new = tmp_path / "new"
+    new.mkdir()
+    for vuln_id in ("GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"):  # two lodash records land
+        shutil.copy(OSV / f"{vuln_id}.json", new)
+    rc, data = reaudit(catalogue, new, tmp_path, "--rescan", "-j", "1")
+    assert rc == 1
+    assert data["method"] == "full-check" and data["full_checks"] == 2  # lodash-user and fixed-lodash were touched
+    [item] = data["affected"]  # type: ignore[misc]
+    assert (item["name"], item["method"], item["action"]) == ("lodash-user", "full-check", "suspend-new-installs")
+    assert {a["id"] for a in item["advisories"]} == {"GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"}
+
+    # an archive gone from its path (or replaced) cannot be re-read: it keeps the dependency match, and says so
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    store = Catalogue(catalogue)
+    with store.db:
+        store.db.execute("UPDATE archives SET path = ? WHERE name = 'lodash-user'", (str(moved / "gone.tgz"),))
+    store.close()
+    rc, data = reaudit(catalogue, new, tmp_path, "--rescan")
+    [item] = data["affected"]  # type: ignore[misc]
+    assert rc == 1 and data["full_checks"] == 1  # only fixed-lodash was still there
+    assert (item["name"], item["method"]) == ("lodash-user", "dependency-match")

@@ -98,3 +98,10 @@ def test_each_package_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["check", "--each-package", str(tmp_path / "empty")]) == 2
     assert "no extension package" in capsys.readouterr().err
     assert main(["check", "a", "b"]) == 2
+
+
+def test_single_check_of_a_workspace_root_points_at_each_package(
+    mono: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["check", str(mono), "--offline", "--format", "json"])
+    assert "is a workspace root" in capsys.readouterr().err

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "gates" / "code"))
 
-from code_support import config, facts, findings
+from code_support import analyze, config, facts, findings
 
 from extgate.gates.code.prefilter import compiled
 from extgate.model import Level
@@ -29,6 +29,8 @@ EXPECTED = {
     "locale-early-return.js": [("code/environment-targeting", E, 4)],
     "geoip.js": [("code/environment-targeting", W, 3), ("code/environment-targeting", E, 5)],
     "delayed-eval.js": [("code/delayed-execution", E, 3)],
+    "desktop-note.py": [("code/home-write", E, 5)],
+    "npmrc-steal.py": [("code/credential-read", E, 7)],
 }
 
 
@@ -93,3 +95,12 @@ def test_fixtures_hit_the_parse_prefilter(name: str) -> None:
 
 def _all(src: str) -> list[tuple[str, Level, int | None]]:
     return [(f.rule_id, f.level, f.location.line if f.location else None) for f in findings({"x.js": src})]
+
+
+def test_binding_chains_stay_bounded() -> None:
+    """Each name bound to two earlier ones: an unmemoized walk through bindings would be exponential."""
+    src = "var v0 = 1, v1 = 2;\n" + "".join(f"var v{i} = v{i - 1} + v{i - 2};\n" for i in range(2, 400))
+    src += "".join(f"if (v{i}) {{ fetch('/x'); }}\nrequire('fs').writeFileSync(v{i}, '');\n" for i in range(0, 400, 7))
+    result = analyze("chain.js", src)
+    assert result.parsed and result.skip_reason == ""
+    assert not [f for f in result.findings if f.rule_id == "safety/unparsed-file"]

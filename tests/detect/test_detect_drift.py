@@ -223,3 +223,21 @@ def test_compare_is_pure_over_snapshots() -> None:
     ]
     assert compare(new, old, config()) == changes  # deterministic
     assert compare(old, old, config()) == []
+
+
+# -- command line -----------------------------------------------------------------------------------------------
+
+
+def test_cli_baseline(tmp_path: Path, old: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from extgate.cli import main
+
+    new = release(tmp_path, "new.tgz", {"package.json": manifest("1.2.4", main="lib/x.js"), "index.js": INDEX,
+                                        "lib/x.js": INDEX})  # fmt: skip
+    assert main(["check", str(new), "--baseline", str(tmp_path / "missing.tgz")]) == 2
+    assert main(["check", str(new), "--baseline", "auto"]) == 2
+    assert "--registry" in capsys.readouterr().err
+    out = tmp_path / "v.json"
+    main(["check", str(new), "--baseline", str(old), "--offline", "--format", "json", "-o", str(out)])
+    data = json.loads(out.read_text())
+    assert data["baseline"]["version"] == "1.2.3"
+    assert [f["rule_id"] for f in data["findings"] if f["rule_id"].startswith("drift/")] == ["drift/entry-point"]

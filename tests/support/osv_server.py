@@ -96,7 +96,10 @@ class LoopbackServer:
             self._send_bytes(request, 200, b"<html>not json")
             return
         code, payload = self.handle(method, unquote(request.path), body)
-        self._send(request, code, payload)
+        if isinstance(payload, bytes):  # a non-JSON resource (OSV's modified_id.csv)
+            self._send_bytes(request, code, payload)
+        else:
+            self._send(request, code, payload)
 
     def handle(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         raise NotImplementedError
@@ -174,6 +177,9 @@ class OsvServer(LoopbackServer):
             if len(queries) > 1000:
                 return 400, {"message": "too many queries"}
             return 200, {"results": [self._answer(q) for q in queries]}
+        if method == "GET" and path == "/npm/modified_id.csv":  # as OSV's data bucket lists it: newest first
+            rows = sorted(((str(r.get("modified", "")), i) for i, r in self.records.items()), reverse=True)
+            return 200, "".join(f"{stamp},{vuln_id}\n" for stamp, vuln_id in rows).encode()
         if method == "GET" and path.startswith("/v1/vulns/"):
             record = self.records.get(path.removeprefix("/v1/vulns/"))
             return (200, record) if record else (404, {"message": "not found"})

@@ -228,3 +228,14 @@ def test_warm_run_asks_the_registry_nothing_for_either_gate(registry: PackumentS
     second = extgate.check(ext, options=opts)
     assert len(registry.requests) == asked  # everything came from the cache
     assert [f.rule_id for f in second.findings] == [f.rule_id for f in first.findings]
+
+
+def test_fail_open_downgrades_an_unresolvable_gap_visibly() -> None:
+    from trust_helpers import trust_policy
+
+    partial = {k: v for k, v in MICROMATCH_TREE.items() if k != "node_modules/braces"}
+    files = {"package.json": package_json(DEPS), "package-lock.json": lock_v3(partial)}
+    result = run_gate(files, options=offline(), policy=trust_policy(fail_open=True))
+    (gap,) = by_rule(result.findings, "trust/lockfile-incomplete")
+    assert gap.level is Level.WARNING and "fail_open = true" in gap.message
+    assert ids(result) == LODASH_15 | {MICROMATCH}

@@ -28,13 +28,14 @@ def run_job(job: Job) -> Record:
 
 def failure_record(job: Job, stage: str, reason: str) -> Record:
     """The blocked record for an archive whose check could not finish (timeout, dead worker, task error)."""
-    digest = _sha256(Path(job.path))
+    digest = sha256_file(Path(job.path))
     verdict = failure_verdict(b"", stage, reason, job.policy, job.options.profile)
     verdict = replace(verdict, target=replace(verdict.target, path=job.path, sha256=digest, integrity=""))
     return {"path": job.path, "sha256": digest, "status": verdict.status.value, "verdict": verdict.to_dict()}
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
+    """The file's sha256; "" when it is not a readable regular file (a folder, gone, unreadable)."""
     if not path.is_file():
         return ""
     digest = hashlib.sha256()

@@ -17,6 +17,7 @@ from extgate.formatters.paths import rebase, relative_root
 from extgate.formatters.text import render_finding, summary_line
 from extgate.model import Level, Status, Verdict, status_for
 from extgate.policy import Acknowledgement, dump_acknowledgements
+from extgate.workspace import workspace_patterns
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,6 +66,12 @@ def run(args: argparse.Namespace) -> int:
     args.path = args.path[0]
     policy, policy_file = policy_from_args(args)
     source = source_from_args(args)
+    if isinstance(source, Path) and source.is_dir() and workspace_patterns(source):
+        print(
+            f"extgate: note: {args.path} is a workspace root, checked as one package; "
+            f"`extgate check --each-package {args.path}` checks each member on its own",
+            file=sys.stderr,
+        )
     if args.baseline == "auto" and not args.registry:
         raise UsageError("--baseline auto needs --registry URL (the registry the previous version is published on)")
     if args.baseline and args.baseline != "auto" and not Path(args.baseline).exists():

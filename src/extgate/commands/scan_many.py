@@ -11,7 +11,7 @@ from typing import TextIO
 
 from extgate.batch.interface import Backend, Job, Record
 from extgate.batch.output import Progress, drop_torn_tail, in_order, read_done, summary, to_line
-from extgate.batch.work import discover
+from extgate.batch.work import discover, sha256_file
 from extgate.cli import EXIT_BLOCKED, EXIT_PASSED
 from extgate.commands import UsageError
 from extgate.commands._common import add_scan_arguments, options_from_args
@@ -93,6 +93,8 @@ def run_batch(args: argparse.Namespace, jobs: list[Job], sink: TextIO | None) ->
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     resume = read_done(Path(args.resume)) if args.resume else {}
+    # an archive replaced since it was recorded (same path, other bytes) is checked again, not skipped
+    resume = {p: r for p, r in resume.items() if not Path(p).is_file() or sha256_file(Path(p)) == r.get("sha256")}
     jobs = batch_jobs(args, set(resume))
     same_file = bool(args.output and args.resume and Path(args.output).resolve() == Path(args.resume).resolve())
     if args.output:

@@ -239,7 +239,7 @@ def _result_findings(ctx: GateContext, result: AuditResult, settings: AuditSetti
                 dependencies=tuple(failed),
             )
         )
-    out += _lock_gap_findings(ctx, result)
+    out += _lock_gap_findings(ctx, result, fail_open)
     if result.audit_failure is not None:
         first_audited = result.audited[0].declared if result.audited else None
         out.append(
@@ -268,7 +268,7 @@ def _result_findings(ctx: GateContext, result: AuditResult, settings: AuditSetti
     return out
 
 
-def _lock_gap_findings(ctx: GateContext, result: AuditResult) -> list[Finding]:
+def _lock_gap_findings(ctx: GateContext, result: AuditResult, fail_open: bool) -> list[Finding]:
     """One finding for a lockfile that leaves dependencies of its entries unpinned: an error when extgate could
     not resolve them either (what npm would install is unknown), a warning when it resolved and audited them."""
     gaps = result.lock_gaps
@@ -286,6 +286,10 @@ def _lock_gap_findings(ctx: GateContext, result: AuditResult) -> list[Finding]:
         )
     else:
         tail = "extgate resolved and audited them as npm would today, but each install may get other versions"
+    level = Level.ERROR if unresolved else Level.WARNING
+    if unresolved and fail_open and result.registry_failures:
+        level = Level.WARNING
+        tail += " -- downgraded to a warning by policy `[trust] fail_open = true`"
     return [
         ctx.finding(
             "trust/lockfile-incomplete",
@@ -293,11 +297,12 @@ def _lock_gap_findings(ctx: GateContext, result: AuditResult) -> list[Finding]:
             f"{'is' if len(gaps) == 1 else 'are'} not pinned in it ({shown}{more}); {tail}. Regenerate it with "
             "`npm install` (and `npm shrinkwrap` if you ship one) and publish the full file.",
             path=result.lock_file,
-            level=Level.ERROR if unresolved else Level.WARNING,
+            level=level,
             evidence=f"{lockfile} incomplete",
             properties={
                 "missing": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in gaps),
                 "unresolved": tuple(f"{' > '.join((*g.chain, g.name))}@{g.spec}" for g in unresolved),
+                "fail_open": fail_open,
             },
         )
     ]

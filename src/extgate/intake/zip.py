@@ -136,7 +136,9 @@ def read_members(stream: BinaryIO, budget: Budget) -> tuple[list[Entry], list[Is
             ]
         stream.seek(0)
         archive = zipfile.ZipFile(stream)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+    # NotImplementedError: zipfile refuses a central directory entry needing a newer zip version (found by fuzzing)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, ValueError, EOFError,
+            struct.error) as exc:  # fmt: skip
         return entries, [
             issue(
                 "archive/corrupt",

@@ -650,7 +650,8 @@ class _Tree:
             return
         reason = doc if isinstance(doc, str) else f"the registry does not list {node.package}@{node.version}"
         edge = _Edge(node.parent or self.root, node.name, node.version, PROD)
-        self.b.note_problem("unavailable", edge, f"its dependencies are unknown: {reason}", self.chain(edge))
+        kind = "unavailable" if isinstance(doc, str) else "not-found"
+        self.b.note_problem(kind, edge, f"its dependencies are unknown: {reason}", self.chain(edge))
 
 
 def _gt(a: str, b: str) -> bool:

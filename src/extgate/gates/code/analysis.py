@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code import html, javascript, literals, obfuscation, python
+from extgate.gates.code import html, javascript, literals, obfuscation, py_behaviour, python
 from extgate.gates.code.interface import (
     GROUP_OBFUSCATION,
     GROUP_PARSE,
@@ -67,7 +67,10 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        return _done(base, findings + py.findings, config, py.imports, py.api_uses, parsed=True, totals=py.totals)
+        behaviours = py_behaviour.findings(data, config.behaviour, config.max_findings_per_rule)
+        return _done(
+            base, findings + py.findings + behaviours, config, py.imports, py.api_uses, parsed=True, totals=py.totals
+        )
     try:
         js = javascript.analyze(path, data, lang, config, deadline)
     except javascript.ParseTimeout:

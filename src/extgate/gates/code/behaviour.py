@@ -40,6 +40,10 @@ _MAX_SKETCH = 400  # characters of a path sketch
 _MAX_DEPTH = 8  # sketch / targeting recursion through bindings
 _MAX_WALK = 400  # nodes visited in one condition
 _MAX_CONDITIONS = 2_000
+_MAX_FILE_WALK = 200_000  # nodes all targeting walks of one file may visit
+_MAX_BOUND_VALUE = 2_000  # bytes: bindings to larger values (functions, objects) are not followed
+_FUNCTION_NODES = frozenset({"function_expression", "function", "arrow_function", "function_declaration",
+                             "class", "class_declaration"})  # fmt: skip
 _FS_MODULES = ("fs", "fs/promises", "fs-extra", "graceful-fs")
 _PATH_JOIN = frozenset(
     f"{m}.{f}" for m in ("path", "path.posix", "path.win32", "path/posix", "path/win32") for f in ("join", "resolve")
@@ -85,6 +89,9 @@ class Behaviour:
         self._network = names_regex(an.config.js_network)
         self._has_network: bool | None = None
         self._geoip_calls: list[Node] = []
+        self._read_memo: dict[int, str | None] = {}
+        self._sketch_memo: dict[int, str] = {}
+        self._budget = _MAX_FILE_WALK
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def callee(self, call: Node) -> str | None:
@@ -139,9 +146,18 @@ class Behaviour:
 
     # -- path sketches -----------------------------------------------------------------------------------------
     def sketch(self, node: Node | None, depth: int = 0) -> str:
-        """A rendering of a path expression: constants verbatim, the home folder as <HOME>, unknowns as <?>."""
+        """A rendering of a path expression: constants verbatim, the home folder as <HOME>, unknowns as <?>.
+        Memoized per node (a cycle or a repeat through bindings costs nothing the second time)."""
         if node is None or depth > _MAX_DEPTH:
             return UNKNOWN
+        if node.id in self._sketch_memo:
+            return self._sketch_memo[node.id]
+        self._sketch_memo[node.id] = UNKNOWN
+        value = self._sketch(node, depth)
+        self._sketch_memo[node.id] = value
+        return value
+
+    def _sketch(self, node: Node, depth: int) -> str:
         an = self.an
         node = an.unwrap(node)
         kind = node.type
@@ -183,7 +199,7 @@ class Behaviour:
                 return "/".join(p.strip("/") if i else p.rstrip("/") for i, p in enumerate(parts))[:_MAX_SKETCH]
             return UNKNOWN
         if kind == "identifier":
-            for binding in an._lookup(node):
+            for binding in an._lookup(node)[:4]:
                 if binding.node is not None and binding.prop is None and binding.sym is None:
                     found = self.sketch(binding.node, depth + 1)
                     if found != UNKNOWN:
@@ -435,12 +451,23 @@ class Behaviour:
         return False
 
     def _targeting_read(self, node: Node, depth: int) -> str | None:
-        """'time zone', 'locale' or 'country' when the expression reads one (directly or through a binding)."""
+        """'time zone', 'locale' or 'country' when the expression reads one (directly or through a binding).
+        Bounded: results are memoized per node, bindings are followed only to small value expressions, and one
+        file's walks share a node budget (lodash has 1,300 conditions over thousands of bindings)."""
+        if node.id in self._read_memo:
+            return self._read_memo[node.id]
+        self._read_memo[node.id] = None  # a cycle through bindings reads nothing
+        found = self._walk_read(node, depth)
+        self._read_memo[node.id] = found
+        return found
+
+    def _walk_read(self, node: Node, depth: int) -> str | None:
         an = self.an
         stack = [node]
         seen = 0
-        while stack and seen < _MAX_WALK:
+        while stack and seen < _MAX_WALK and self._budget > 0:
             seen += 1
+            self._budget -= 1
             current = stack.pop()
             kind = current.type
             if kind in ("member_expression", "subscript_expression"):
@@ -464,10 +491,13 @@ class Behaviour:
                     return "time zone"
             elif kind == "identifier" and depth < _MAX_DEPTH:
                 for binding in an._lookup(current)[:4]:
-                    if binding.node is not None:
-                        found = self._targeting_read(binding.node, depth + 1)
+                    value = binding.node
+                    if value is not None and value.end_byte - value.start_byte <= _MAX_BOUND_VALUE:
+                        found = self._targeting_read(value, depth + 1)
                         if found is not None:
                             return found
+            elif kind in _FUNCTION_NODES:
+                continue  # a function literal in a condition is not evaluated by it
             stack.extend(current.named_children)
         return None
 

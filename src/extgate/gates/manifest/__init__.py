@@ -18,7 +18,18 @@ from collections.abc import Sequence
 
 from extgate.facts import Manifest
 from extgate.gates.interface import GateContext, GateResult
-from extgate.gates.manifest import cinatra, fixtures, identity, lifecycle, npm, permissions, publish, schemas, swamp
+from extgate.gates.manifest import (
+    cinatra,
+    fixtures,
+    identity,
+    install_payload,
+    lifecycle,
+    npm,
+    permissions,
+    publish,
+    schemas,
+    swamp,
+)
 from extgate.gates.manifest.interface import Check, Scope
 from extgate.gates.manifest.parse import MAX_MANIFEST_BYTES, Parsed, ParseError, parse_json, parse_yaml
 from extgate.model import Finding, truncate
@@ -38,6 +49,7 @@ PACKAGE_JSON: tuple[Check, ...] = (
     npm.check_entry_points,
     npm.check_files,
     npm.check_install_scripts,
+    install_payload.check_install_payloads,
     npm.check_abi,
     permissions.check_permissions,
     lifecycle.check_dependency_lifecycle,
