@@ -74,6 +74,15 @@ def task_key(fn: Callable[..., Any], call: Sequence[Any], config_digest: str) ->
     return h.hexdigest()
 
 
+def _cacheable(result: Any) -> bool:
+    """A result cut short by a wall-clock deadline depends on the machine's load, not only on the inputs: never
+    store it (it would pin a load-induced `unparsed-file: timeout` to that file for good)."""
+    return (
+        not any(getattr(hit, "evidence", None) == "unparsed:timeout" for hit in getattr(result, "findings", ()))
+        and getattr(result, "skip_reason", "") != "timeout"
+    )
+
+
 def _apply(fn: Callable[..., R], config: Any, call: Sequence[Any]) -> R:
     return fn(*call, config)
 
@@ -116,7 +125,7 @@ class FileRunner:
             computed = [fn(*call, config) for call in work]
         for i, result in zip(missing, computed, strict=True):
             results[i] = result
-        self.cache.put_many([(keys[i], results[i]) for i in missing])
+        self.cache.put_many([(keys[i], results[i]) for i in missing if _cacheable(results[i])])
         return results
 
     def close(self) -> None:
