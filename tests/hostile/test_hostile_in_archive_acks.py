@@ -12,8 +12,8 @@ from hostile.hostile_archives import npm_tarball
 
 OFFLINE = Options(offline=True, network=False, use_cache=False)
 PKG = '{"name": "demo", "version": "1.0.0", "description": "d", "license": "MIT"}'
-# ~1.7 MB of code over the parse limit, so nothing analyses it, ending in an eval
-UNPARSED = "".join(f"a.push({i * 7919 % 1000003}, '{i * 104729 % 999983:x}');\n" for i in range(70000))
+# ~2.1 MB of code, over the 2,000,000-byte parse limit, so nothing analyses it, ending in an eval
+UNPARSED = "".join(f"a.push({i * 7919 % 1000003}, '{i * 104729 % 999983:x}');\n" for i in range(85000))
 UNPARSED += "eval(process.env.PAYLOAD)\n"
 NESTED = npm_tarball({"package.json": PKG, "index.js": "eval(process.env.PAYLOAD)\n"})
 
