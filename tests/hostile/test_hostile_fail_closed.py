@@ -39,3 +39,16 @@ def test_an_exception_inside_each_gate_blocks(gate: str, monkeypatch: pytest.Mon
 def test_the_clean_package_passes_without_the_failure() -> None:
     verdict = check(CLEAN, options=OFFLINE)
     assert not any(f.rule_id == "engine/internal-error" for f in verdict.findings)
+
+
+def test_a_parse_timeout_is_never_a_pass(tmp_path: Path) -> None:
+    source = "var a = b.c(d, e) + f[g];\n" * 40_000 + "eval(x);\n"
+    archive = tmp_path / "slow.tgz"
+    archive.write_bytes(npm_tgz({"package.json": '{"name": "slow", "version": "1.0.0"}', "index.js": source}))
+    policy = {"code": {"parse_timeout_ms": 1}}
+    verdict = check(archive.read_bytes(), policy, options=OFFLINE)
+    [unparsed] = [f for f in verdict.findings if f.rule_id == "safety/unparsed-file"]
+    assert unparsed.properties["reason"] == "timeout" and verdict.status.value != "passed"
+    (tmp_path / ".extgate.toml").write_text("[code]\nparse_timeout_ms = 1\n")
+    args = ["check", str(archive), "--offline", "--policy", str(tmp_path / ".extgate.toml"), "-o", str(tmp_path / "v")]
+    assert main(args) == 1
