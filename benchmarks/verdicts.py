@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from extgate import Options, check
+from extgate.formatters import to_json
 
 
 def record(paths: list[Path], *, cache_dir: str | None, jobs: int | None) -> dict[str, Any]:
@@ -28,7 +29,7 @@ def record(paths: list[Path], *, cache_dir: str | None, jobs: int | None) -> dic
         )
         for path in paths:
             verdict = check(path, options=options)
-            data = json.loads(verdict.to_json())
+            data = json.loads(to_json(verdict))
             data.pop("duration_ms", None)
             data["findings"] = [
                 {k: v for k, v in f.items() if k not in ("fingerprint",)} | {"fp": f.get("fingerprint")}

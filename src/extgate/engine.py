@@ -69,6 +69,7 @@ def check(
     facts = Facts()
     # per-file analysis runs through the content-addressed result cache and, for large packages, a process pool
     files = FileRunner.from_options(options.use_cache, options.cache_dir, options.jobs)
+    score: Score | None = None
     try:
         for gate in GATES:
             ctx = GateContext(package, profile, policy, options, rules, facts, gate.name, files)
@@ -79,16 +80,15 @@ def check(
                 continue
             findings.extend(result.findings)
             facts = result.facts or facts
+
+        # 4. scoring: never blocks, but a crash still fails closed (symbols go through the file cache too)
+        try:
+            score = compute_score(package, facts, findings, options, policy, files=files)
+        except Exception as exc:
+            findings.append(internal_error("scoring", exc))
     finally:
         files.close()
     notes += files.notes
-
-    # 4. scoring: never blocks, but a crash still fails closed
-    score: Score | None = None
-    try:
-        score = compute_score(package, facts, findings, options, policy)
-    except Exception as exc:
-        findings.append(internal_error("scoring", exc))
 
     # 5. policy, fingerprints, acknowledgements -> verdict
     final = finalize(findings, policy, acknowledge_all=options.acknowledge_all)

@@ -151,7 +151,7 @@ def test_tampered_row_is_never_trusted(archive: Path, baseline: Verdict, tmp_pat
     with sqlite3.connect(tmp_path / FILE_NAME) as db:
         db.execute("UPDATE results SET value = ?", (clean,))
     verdict = check(archive, options=options(tmp_path))
-    assert any("damaged or modified entry" in note for note in verdict.notes)
+    assert any("damaged or modified entries" in note for note in verdict.notes)
     assert [f.fingerprint for f in verdict.findings] == [f.fingerprint for f in baseline.findings]
 
 
@@ -173,3 +173,23 @@ def test_unwritable_cache_dir_runs_uncached(archive: Path, tmp_path: Path) -> No
     assert not cache.enabled and cache.notes
     verdict = check(archive, options=options(blocker))
     assert verdict.findings and any("cache:" in note for note in verdict.notes)
+
+
+def test_deadline_results_are_never_cached(tmp_path: Path) -> None:
+    """A parse that ran out of wall-clock time says more about the machine's load than about the file."""
+    from extgate.cache.sqlite import SqliteResultCache as Store
+    from extgate.gates.code.interface import FileAnalysis, RawFinding
+
+    hit = RawFinding("safety/unparsed-file", "m", evidence="unparsed:timeout")
+    timed_out = FileAnalysis("a.js", "javascript", findings=(hit,), skip_reason="timeout")
+    runner = FileRunner(Store(tmp_path), jobs=1)
+    calls = [("a.js", b"slow"), ("b.js", b"fast")]
+    outputs = {"a.js": timed_out, "b.js": FileAnalysis("b.js", "javascript")}
+    assert runner.map(_fake_analysis, calls, outputs) == [timed_out, outputs["b.js"]]
+    with sqlite3.connect(tmp_path / FILE_NAME) as db:
+        (rows,) = db.execute("SELECT count(*) FROM results").fetchone()
+    assert rows == 1  # only the complete result
+
+
+def _fake_analysis(path: str, data: bytes, outputs: dict[str, object]) -> object:
+    return outputs[path]

@@ -17,12 +17,15 @@ from extgate.facts import ApiUse, ImportRef
 from extgate.gates.code.interface import FileAnalysis
 from extgate.gates.interface import FileHit
 from extgate.model import Level
+from extgate.scoring.symbols import FileSymbols, Symbol
 
 _TYPES: dict[str, type[Any]] = {
     "FileAnalysis": FileAnalysis,
     "FileHit": FileHit,
     "ImportRef": ImportRef,
     "ApiUse": ApiUse,
+    "FileSymbols": FileSymbols,
+    "Symbol": Symbol,
 }
 _ENUMS: dict[str, type[enum.Enum]] = {"Level": Level}
 
@@ -82,11 +85,16 @@ def _decode(value: Any) -> Any:
     raise DecodeError(f"unknown tag {tag!r}")
 
 
+_EMPTY = '{"t":[]}'
+
+
 def dumps(value: Any) -> str:
     return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def loads(text: str) -> Any:
+    if text == _EMPTY:  # most files have no content hits
+        return ()
     try:
         return _decode(json.loads(text))
     except DecodeError:

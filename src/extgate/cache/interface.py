@@ -18,6 +18,10 @@ class ResultCache(Protocol):
         """The stored result, or None (missing, or unreadable: then it is deleted and a note says so)."""
         ...
 
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """`get` for many keys at once: the usable results by key."""
+        ...
+
     def put_many(self, items: list[tuple[str, Any]]) -> None:
         """Store results (one transaction); failures only add a note."""
         ...
@@ -33,6 +37,9 @@ class NoCache:
 
     def get(self, key: str) -> Any | None:
         return None
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        return {}
 
     def put_many(self, items: list[tuple[str, Any]]) -> None:
         return None

@@ -74,6 +74,15 @@ def task_key(fn: Callable[..., Any], call: Sequence[Any], config_digest: str) ->
     return h.hexdigest()
 
 
+def _cacheable(result: Any) -> bool:
+    """A result cut short by a wall-clock deadline depends on the machine's load, not only on the inputs: never
+    store it (it would pin a load-induced `unparsed-file: timeout` to that file for good)."""
+    return (
+        not any(getattr(hit, "evidence", None) == "unparsed:timeout" for hit in getattr(result, "findings", ()))
+        and getattr(result, "skip_reason", "") != "timeout"
+    )
+
+
 def _apply(fn: Callable[..., R], config: Any, call: Sequence[Any]) -> R:
     return fn(*call, config)
 
@@ -103,7 +112,8 @@ class FileRunner:
     def map(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]:
         config_digest = codec.digest(config)
         keys = [task_key(fn, call, config_digest) for call in calls]
-        results: list[Any] = [self.cache.get(key) for key in keys]
+        cached = self.cache.get_many(keys)
+        results: list[Any] = [cached.get(key) for key in keys]
         missing = [i for i, result in enumerate(results) if result is None]
         work = [calls[i] for i in missing]
         size = sum(len(a) for call in work for a in call if isinstance(a, bytes))
@@ -115,7 +125,7 @@ class FileRunner:
             computed = [fn(*call, config) for call in work]
         for i, result in zip(missing, computed, strict=True):
             results[i] = result
-        self.cache.put_many([(keys[i], results[i]) for i in missing])
+        self.cache.put_many([(keys[i], results[i]) for i in missing if _cacheable(results[i])])
         return results
 
     def close(self) -> None:

@@ -56,22 +56,39 @@ class SqliteResultCache:
         return hmac.new(self._secret, f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
 
     def get(self, key: str) -> Any | None:
+        return self.get_many([key]).get(key)
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """The verified results among `keys` (one query per 500 keys); bad rows are dropped with a note."""
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):
+            if self._db is None:
+                break
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            try:
+                query = f"SELECT key, value, mac FROM results WHERE key IN ({marks})"
+                rows = self._db.execute(query, chunk).fetchall()
+            except sqlite3.Error as exc:
+                self._broken(exc)
+                break
+            for key, value, mac in rows:
+                result = self._verified(key, value, mac)
+                if result is not None:
+                    found[key] = result
+        return found
+
+    def _verified(self, key: str, value: object, mac: object) -> Any | None:
         if self._db is None:
             return None
-        try:
-            row = self._db.execute("SELECT value, mac FROM results WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            self._broken(exc)
-            return None
-        if row is None:
-            return None
-        value, mac = row
         if isinstance(value, str) and isinstance(mac, str) and hmac.compare_digest(mac, self._mac(key, value)):
             try:
                 return codec.loads(value)
             except codec.DecodeError:
                 pass
-        self.notes.append(f"cache: a damaged or modified entry in {self.path} was discarded; the file was re-analysed")
+        note = f"cache: damaged or modified entries in {self.path} were discarded; those files were re-analysed"
+        if note not in self.notes:
+            self.notes.append(note)
         try:
             self._db.execute("DELETE FROM results WHERE key = ?", (key,))
         except sqlite3.Error as exc:

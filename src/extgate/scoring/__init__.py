@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from extgate.facts import Facts
+from extgate.gates.interface import FileMapper
 from extgate.model import FactorResult, Finding, Package, Score
 from extgate.options import Options
 from extgate.policy import Policy
@@ -28,11 +29,18 @@ if TYPE_CHECKING:
 
 
 def score(
-    package: Package, facts: Facts, findings: Sequence[Finding], options: Options, policy: Policy
+    package: Package,
+    facts: Facts,
+    findings: Sequence[Finding],
+    options: Options,
+    policy: Policy,
+    *,
+    files: FileMapper | None = None,
 ) -> Score | None:
+    """`files`: the engine's per-file runner (result cache); symbol extraction goes through it."""
     if policy.setting("scoring", "enabled", True) is False:
         return None
-    return compute(package, facts, findings, options, policy)
+    return compute(package, facts, findings, options, policy, files=files)
 
 
 def compute(
@@ -44,12 +52,13 @@ def compute(
     *,
     rubric: Rubric | None = None,
     client: httpx.Client | None = None,
+    files: FileMapper | None = None,
 ) -> Score:
     """`score` with the rubric and the HTTP client injectable (tests use a loopback client)."""
     from extgate.scoring.factors import FACTORS
 
     rubric = rubric or load_rubric()
-    ctx = ScoringContext(package, facts, findings, options, policy, rubric, client=client)
+    ctx = ScoringContext(package, facts, findings, options, policy, rubric, client=client, files=files)
     results: list[FactorResult] = []
     for spec in rubric.factors:
         implementation = FACTORS.get(spec.id)

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 from extgate.facts import Facts, Manifest
+from extgate.gates.interface import FileMapper
 from extgate.model import FactorResult, Finding, Package
 from extgate.options import Options
 from extgate.policy import Policy
@@ -55,6 +56,7 @@ class ScoringContext:
         rubric: Rubric,
         *,
         client: httpx.Client | None = None,
+        files: FileMapper | None = None,
     ) -> None:
         self.package = package
         self.rubric = rubric
@@ -63,6 +65,7 @@ class ScoringContext:
         self.options = options
         self.policy = policy
         self.client = client
+        self.files = files  # the engine's per-file runner (cache); None = inline
 
     @property
     def network_allowed(self) -> bool:

@@ -23,6 +23,7 @@ import libcst
 from tree_sitter import Node
 
 from extgate import pyparse
+from extgate.gates.interface import FileMapper
 from extgate.lang import GRAMMAR_FOR_SUFFIX, parser_for
 from extgate.model import Entry, Package
 
@@ -114,29 +115,37 @@ class Limits:
 # -- package level ----------------------------------------------------------------------------------------------
 
 
-def coverage(package: Package, limits: Limits | None = None) -> Coverage:
+def coverage(package: Package, limits: Limits | None = None, *, mapper: FileMapper | None = None) -> Coverage:
+    """`mapper` runs `file_symbols` through the engine's result cache (same results)."""
     limits = limits or Limits()
     language, entries = select_sources(package)
-    skipped: list[str] = []
+    skips: list[tuple[int, str]] = []  # (file index, why): reported in file order
     total = documented = files = 0
     budget = limits.max_total_bytes
     undocumented: list[str] = []
+    picked: list[tuple[int, Entry]] = []
     for index, entry in enumerate(entries):
         if index >= limits.max_files:
-            skipped.append(f"{len(entries) - index} more file(s): over the {limits.max_files}-file limit")
+            skips.append((index, f"{len(entries) - index} more file(s): over the {limits.max_files}-file limit"))
             break
         data = entry.data or b""
         cap = limits.max_python_file_bytes if entry.suffix == ".py" else limits.max_file_bytes
         if len(data) > cap or entry.truncated:
-            skipped.append(f"{entry.path}: larger than {cap} bytes")
+            skips.append((index, f"{entry.path}: larger than {cap} bytes"))
             continue
         if len(data) > budget:
-            skipped.append(f"{entry.path}: over the {limits.max_total_bytes}-byte total")
+            skips.append((index, f"{entry.path}: over the {limits.max_total_bytes}-byte total"))
             continue
         budget -= len(data)
-        result = file_symbols(entry.path, data, limits.max_python_nesting)
+        picked.append((index, entry))
+    calls = [(entry.path, entry.data or b"") for _, entry in picked]
+    if mapper is None:
+        results = [file_symbols(path, data, limits.max_python_nesting) for path, data in calls]
+    else:
+        results = mapper.map(file_symbols, calls, limits.max_python_nesting)
+    for (index, entry), result in zip(picked, results, strict=True):
         if result.error:
-            skipped.append(f"{entry.path}: {result.error}")
+            skips.append((index, f"{entry.path}: {result.error}"))
             continue
         files += 1
         for symbol in result.symbols:
@@ -144,6 +153,7 @@ def coverage(package: Package, limits: Limits | None = None) -> Coverage:
             documented += int(symbol.documented)
             if not symbol.documented and len(undocumented) < MAX_SAMPLE:
                 undocumented.append(f"{entry.path}:{symbol.line} {symbol.name}")
+    skipped = [why for _, why in sorted(skips, key=lambda item: item[0])]
     return Coverage(total, documented, files, language, tuple(skipped), tuple(undocumented))
 
 
