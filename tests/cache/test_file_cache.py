@@ -193,3 +193,15 @@ def test_deadline_results_are_never_cached(tmp_path: Path) -> None:
 
 def _fake_analysis(path: str, data: bytes, outputs: dict[str, object]) -> object:
     return outputs[path]
+
+
+def test_a_dead_pool_worker_fails_that_check_and_the_next_gets_a_fresh_pool() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from support.batch_work import length_or_die
+
+    runner = FileRunner(jobs=2)
+    runner.min_files, runner.min_bytes = 1, 0  # force the pool for a handful of tiny files
+    with pytest.raises(BrokenProcessPool):  # the engine turns this into engine/internal-error (fail closed)
+        runner.map(length_or_die, [("a", b"xx"), ("die", b"x"), ("b", b"xyz")], None)
+    assert runner.map(length_or_die, [("a", b"xx"), ("b", b"xyz")], None) == [2, 3]

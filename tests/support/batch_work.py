@@ -26,3 +26,10 @@ def crash_on_marked(job: Job) -> Record:
 def without_durations(record: Record) -> Record:
     """A record with the only run-dependent field (the verdict's duration) zeroed."""
     return {**record, "verdict": {**record["verdict"], "duration_ms": 0}}
+
+
+def length_or_die(name: str, data: bytes, config: object) -> int:
+    """A per-file analysis whose worker process dies on a file named 'die' (a native parser crash)."""
+    if name == "die":
+        os._exit(139)
+    return len(data)

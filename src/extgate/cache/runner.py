@@ -14,8 +14,10 @@ import atexit
 import hashlib
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,6 +34,7 @@ PARALLEL_MIN_BYTES = 2_000_000
 _CHUNK = 8
 
 _pools: dict[int, ProcessPoolExecutor] = {}
+_pools_lock = threading.Lock()  # threaded callers (acheck, serve) must not each start a pool
 
 
 def default_jobs() -> int:
@@ -44,21 +47,33 @@ def default_jobs() -> int:
 def _pool(jobs: int) -> ProcessPoolExecutor:
     """One pool per worker count per process, reused by later checks (worker start-up is the expensive part);
     forkserver, so a threaded caller (the publish service) is never forked mid-lock."""
-    pool = _pools.get(jobs)
-    if pool is None:
-        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
-        if method == "forkserver":
-            context.set_forkserver_preload(["extgate.gates.code.analysis", "extgate.gates.content.analysis"])
-        pool = _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
-    return pool
+    with _pools_lock:
+        pool = _pools.get(jobs)
+        if pool is None:
+            method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            context = multiprocessing.get_context(method)
+            if method == "forkserver":
+                context.set_forkserver_preload(["extgate.gates.code.analysis", "extgate.gates.content.analysis"])
+            pool = _pools[jobs] = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        return pool
+
+
+def _discard(jobs: int, pool: ProcessPoolExecutor) -> None:
+    """A pool whose worker died is broken for good: drop it so the next check starts a fresh one (this check
+    fails closed through the gate's error handling)."""
+    with _pools_lock:
+        if _pools.get(jobs) is pool:
+            del _pools[jobs]
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 @atexit.register
 def _shutdown() -> None:
-    for pool in _pools.values():
+    with _pools_lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
         pool.shutdown(wait=False, cancel_futures=True)
-    _pools.clear()
 
 
 def task_key(fn: Callable[..., Any], call: Sequence[Any], config_digest: str) -> str:
@@ -120,7 +135,12 @@ class FileRunner:
         if self.jobs > 1 and len(work) >= self.min_files and size >= self.min_bytes:
             fns = [fn] * len(work)
             configs = [config] * len(work)
-            computed = list(_pool(self.jobs).map(_apply, fns, configs, work, chunksize=_CHUNK))
+            pool = _pool(self.jobs)
+            try:
+                computed = list(pool.map(_apply, fns, configs, work, chunksize=_CHUNK))
+            except BrokenProcessPool:
+                _discard(self.jobs, pool)
+                raise
         else:
             computed = [fn(*call, config) for call in work]
         for i, result in zip(missing, computed, strict=True):
