@@ -15,6 +15,7 @@ from extgate.catalogue.store import Catalogue, CatalogueError
 from extgate.cli import EXIT_BLOCKED, EXIT_INTERNAL, EXIT_PASSED
 from extgate.commands import UsageError
 from extgate.commands._common import add_ca_bundle_argument, ca_bundle_from_args
+from extgate.commands.scan_many import add_archive_timeout
 from extgate.options import DEFAULT_OSV_URL
 from extgate.policy import Policy, PolicyError
 from extgate.trust.interface import AuditUnavailable
@@ -46,14 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "at its indexed path with the same sha256; others keep the dependency match",
     )
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="with --rescan: archives in parallel")
-    p.add_argument(
-        "--timeout",
-        dest="archive_timeout",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="with --rescan: per archive",
-    )
+    add_archive_timeout(p, "with --rescan: per archive (default 300)")
     p.add_argument("--policy", metavar="FILE", help="with --rescan: policy TOML (default: discovered from the cwd)")
     p.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
     p.add_argument("--output", "-o", metavar="FILE", help="write the report here (default: stdout)")

@@ -26,18 +26,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=run)
 
 
+def add_archive_timeout(p: argparse.ArgumentParser, help_text: str) -> None:
+    """`--timeout` of a batch: seconds per archive (the network one is --request-timeout)."""
+    p.add_argument("--timeout", dest="archive_timeout", type=float, default=300.0, metavar="SECONDS", help=help_text)
+
+
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     """The gate options of `check` plus the batch's own (shared by scan-many and index)."""
     add_scan_arguments(p, network_timeout_flag="--request-timeout", file_jobs=False)
     p.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N", help="archives in parallel")
-    p.add_argument(
-        "--timeout",
-        dest="archive_timeout",
-        type=float,
-        default=300.0,
-        metavar="SECONDS",
-        help="per archive: past it the archive is blocked and the batch goes on (default 300)",
-    )
+    add_archive_timeout(p, "per archive: past it the archive is blocked and the batch goes on (default 300)")
     p.add_argument("--memory-mb", type=int, default=2048, metavar="MB", help="memory limit per worker (0 = none)")
     p.add_argument("--backend", choices=("local", "ray"), default="local", help="where archives are checked")
     p.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (default: start a local Ray)")
