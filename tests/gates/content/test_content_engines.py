@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,14 @@ from hypothesis import strategies as st
 
 from extgate.gates.content import analysis, analyze_file, matcher
 from extgate.gates.content.interface import PatternSpec
-from extgate.gates.content.matcher import HyperscanPrefilter, RePrefilter, hyperscan_available, prefilter_for
+from extgate.gates.content.matcher import (
+    HyperscanPrefilter,
+    RePrefilter,
+    hyperscan_available,
+    located_finditer,
+    prefilter_for,
+    read_extent,
+)
 
 needs_hyperscan = pytest.mark.skipif(not hyperscan_available(), reason="hyperscan is not installed on this platform")
 
@@ -93,8 +101,8 @@ def test_an_expression_hyperscan_rejects_still_runs_through_re() -> None:
     patterns = (PatternSpec("a*b?"), PatternSpec("needle"))  # the first matches the empty string: hyperscan refuses
     prefilter = HyperscanPrefilter(patterns)
     assert prefilter.always == frozenset({0})
-    assert prefilter.candidates(b"haystack") == frozenset({0})
-    assert prefilter.candidates(b"a needle") == frozenset({0, 1})
+    assert prefilter.candidates(b"haystack") == {0: None}
+    assert prefilter.candidates(b"a needle") == {0: None, 1: None}
 
 
 def test_re_prefilter_skips_expressions_whose_literals_are_absent() -> None:
@@ -104,8 +112,73 @@ def test_re_prefilter_skips_expressions_whose_literals_are_absent() -> None:
         PatternSpec("[0-9]+"),
     )
     prefilter = RePrefilter(patterns)
-    assert prefilter.candidates(b"nothing here") == frozenset({2})
-    assert prefilter.candidates(b"npm_abc and TOKEN") == frozenset({0, 1, 2})
+    assert prefilter.candidates(b"nothing here") == {2: None}
+    assert prefilter.candidates(b"npm_abc and TOKEN") == {0: None, 1: None, 2: None}
+
+
+def _located_agree(data: bytes) -> int:
+    """Every rule-pack expression: the matches searched only from hyperscan's spans are finditer's matches (this
+    checks the rule data's promise that each `candidate` covers every match start). Returns spans seen."""
+    prepared = analysis._prepared(config("hyperscan"))
+    assert isinstance(prepared.prefilter, HyperscanPrefilter)
+    assert prepared.prefilter.located  # the rule pack has located expressions
+    candidates = prepared.prefilter.candidates(data)
+    assert candidates is not None
+    seen = 0
+    for i, regex in enumerate(prepared.compiled.regexes):
+        expected = [m.span() for m in regex.finditer(data)]
+        if i not in candidates:
+            assert expected == [], prepared.layout.patterns[i].regex
+            continue
+        spans = candidates[i]
+        seen += len(spans or ())
+        got = [m.span() for m in located_finditer(regex, data, spans, prepared.compiled.extents[i])]
+        assert got == expected, prepared.layout.patterns[i].regex
+    return seen
+
+
+@needs_hyperscan
+def test_located_search_finds_exactly_finditers_matches_in_fixture_files() -> None:
+    assert sum(_located_agree(data) for _, data in _fixture_files()) > 50
+
+
+@needs_hyperscan
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=30), glue=st.sampled_from(["", " ", "\n", ".", "x", "/"]))
+def test_located_search_finds_exactly_finditers_matches_in_random_mixtures(parts: list[str], glue: str) -> None:
+    _located_agree(glue.join(parts).encode())
+
+
+def test_located_search_tries_only_the_spans() -> None:
+    regex = re.compile(rb"(?<![a-z])ab+(?!c)")
+    data = b"ab abc xab abbb ab"
+    spans = ((0, 1), (11, 13))  # the matches at 0 and 11; the one at 16 is left out on purpose
+    assert [m.span() for m in located_finditer(regex, data, spans, read_extent(regex.pattern))] == [(0, 2), (11, 15)]
+    assert [m.span() for m in located_finditer(regex, data, None, None)] == [(0, 2), (11, 15), (16, 18)]
+    long_spans = ((0, 18),)  # one long span: searched, not tried position by position
+    assert [m.span() for m in located_finditer(regex, data * 10, long_spans, 4)][:3] == [(0, 2), (11, 15), (16, 18)]
+
+
+@pytest.mark.parametrize(
+    ("regex", "extent"),
+    [
+        (rb"abc", 5),  # three bytes, plus the peek slack
+        (rb"a(?![0-9]{3})", 6),  # a look-ahead reads past the match
+        (rb"(?<=xyz)a", 3),  # a look-behind reads before the start
+        (rb"a{2,5}|b", 7),
+        (rb"a+", None),
+        (rb"(a)\1", None),  # back-references: no bound
+    ],
+)
+def test_read_extent_bounds_what_a_match_reads(regex: bytes, extent: int | None) -> None:
+    assert read_extent(regex) == extent
+
+
+def test_long_runs_are_found_with_either_engine() -> None:
+    data = b"short words\n" + b"x" * 600 + b" tail " + b"y" * 700
+    for engine in ("re", "hyperscan") if hyperscan_available() else ("re",):
+        hits = [h for h in analyze_file("dist/a.js", data, config(engine)) if h.rule_id == "content/long-line"]
+        assert len(hits) == 1 and dict(hits[0].properties) | {"lines": 1, "longest": 700} == dict(hits[0].properties)
 
 
 def _clear_caches() -> None:

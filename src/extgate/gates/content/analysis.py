@@ -16,9 +16,19 @@ from types import MappingProxyType
 
 from extgate.gates.content.blobs import blob
 from extgate.gates.content.files import dotenv_file
-from extgate.gates.content.interface import ContentConfig, Hit, PatternSpec, Prefilter, Raw, RuleSpec, Scan, props
+from extgate.gates.content.interface import (
+    Candidates,
+    ContentConfig,
+    Hit,
+    PatternSpec,
+    Prefilter,
+    Raw,
+    RuleSpec,
+    Scan,
+    props,
+)
 from extgate.gates.content.lines import long_line
-from extgate.gates.content.matcher import Compiled, compile_patterns, prefilter_for
+from extgate.gates.content.matcher import Compiled, compile_patterns, located_finditer, prefilter_for
 from extgate.gates.content.network import ipv4_literal, shady_url
 from extgate.gates.content.secrets import assignment, aws_key, pem_private_key, regex_rule
 from extgate.gates.content.text import Positions, is_text
@@ -47,22 +57,19 @@ class _Layout:
     """All rules' expressions in one tuple (one prefilter database) and which of them belong to which rule."""
 
     patterns: tuple[PatternSpec, ...]
-    owners: tuple[tuple[str, tuple[int, ...]], ...]
+    owners: Mapping[str, tuple[int, ...]]
 
     def of(self, rule_id: str) -> tuple[int, ...]:
-        for owner, indices in self.owners:
-            if owner == rule_id:
-                return indices
-        return ()
+        return self.owners.get(rule_id, ())
 
 
 def _layout(config: ContentConfig) -> _Layout:
     patterns: list[PatternSpec] = []
-    owners: list[tuple[str, tuple[int, ...]]] = []
+    owners: dict[str, tuple[int, ...]] = {}
     for spec in config.rules:
-        owners.append((spec.rule_id, tuple(range(len(patterns), len(patterns) + len(spec.patterns)))))
+        owners[spec.rule_id] = tuple(range(len(patterns), len(patterns) + len(spec.patterns)))
         patterns.extend(spec.patterns)
-    return _Layout(tuple(patterns), tuple(owners))
+    return _Layout(tuple(patterns), MappingProxyType(owners))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +79,27 @@ class _Prepared:
     prefilter: Prefilter
 
 
+class _EmptyScan:
+    """A zero-byte file: running every handler over it once checks the rules' settings (a bad CIDR in a policy)
+    when the config is prepared, so a bad setting fails every file, also the many a handler is skipped for."""
+
+    path = ""
+    data = b""
+
+    def matches(self, spec: RuleSpec, *, bounded: bool = True) -> Iterator[re.Match[bytes]]:
+        return iter(())
+
+    def active(self, rule_id: str) -> bool:
+        return False
+
+
 @lru_cache(maxsize=16)
 def _prepare(config: ContentConfig) -> _Prepared:
     layout = _layout(config)
+    for spec in config.rules:
+        if spec.kind in HANDLERS:
+            for _ in HANDLERS[spec.kind](spec, _EmptyScan()):
+                pass
     return _Prepared(layout, compile_patterns(layout.patterns), prefilter_for(layout.patterns, config.engine))
 
 
@@ -104,28 +129,48 @@ class _FileScan:
         prepared = _prepared(config)
         self._layout = prepared.layout
         self._compiled = prepared.compiled
-        self._candidates = prepared.prefilter.candidates(data)
+        self._candidates: Candidates | None = prepared.prefilter.candidates(data)
         self.limited: dict[str, int] = {}
 
     def active(self, rule_id: str) -> bool:
         return rule_id in self._active
 
-    def matches(self, spec: RuleSpec) -> Iterator[re.Match[bytes]]:
-        """Exact matches of the rule's expressions in offset order, without overlaps, at most max_candidates."""
-        iterators = [
-            self._compiled.regexes[i].finditer(self.data)
+    def _usable(self, spec: RuleSpec) -> list[int]:
+        patterns = self._layout.patterns
+        candidates = self._candidates
+        return [
+            i
             for i in self._layout.of(spec.rule_id)
-            if (self._candidates is None or i in self._candidates) and self._layout.patterns[i].files.applies(self.path)
+            if (candidates is None or i in candidates) and patterns[i].files.applies(self.path)
+        ]
+
+    def possible(self, spec: RuleSpec) -> bool:
+        """Whether any of the rule's expressions can match in this file (a rule without expressions always can)."""
+        return not spec.patterns or bool(self._usable(spec))
+
+    def matches(self, spec: RuleSpec, *, bounded: bool = True) -> Iterator[re.Match[bytes]]:
+        """Exact matches of the rule's expressions in offset order, without overlaps; at most max_candidates when
+        `bounded`. The same matches as `finditer` over the file; with hyperscan's spans only around candidates."""
+        compiled = self._compiled
+        candidates = self._candidates
+        iterators = [
+            located_finditer(
+                compiled.regexes[i],
+                self.data,
+                None if candidates is None else candidates[i],
+                compiled.extents[i],
+            )
+            for i in self._usable(spec)
         ]
         if not iterators:
             return
         merged = iterators[0] if len(iterators) == 1 else heapq.merge(*iterators, key=lambda m: m.start())
-        budget = self._config.max_candidates
+        budget = self._config.max_candidates if bounded else -1
         last_end = -1
         for match in merged:
             if match.start() < last_end:
                 continue
-            if budget <= 0:
+            if budget == 0:
                 self.limited[spec.rule_id] = match.start()
                 return
             budget -= 1
@@ -150,6 +195,8 @@ def analyze_file(path: str, data: bytes, config: ContentConfig) -> tuple[Hit, ..
     # hits that overlap the others'
     ordered = sorted(specs, key=lambda s: bool(s.params.get("defer_to")))
     for spec in ordered:
+        if not scan.possible(spec):
+            continue  # no expression of the rule can match here: its handler would find nothing
         deferred = _spans(found, spec)
         kept, extra, first_extra, capped = _collect(HANDLERS[spec.kind](spec, scan), config, deferred)
         found += [(spec.rule_id, raw) for raw in kept]

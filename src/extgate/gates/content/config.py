@@ -2,7 +2,7 @@
 
 Matcher keys every kind understands:
   kind       regex | long-line | blob | ipv4 | url | pem | aws | assignment | dotenv
-  patterns   list of regexes (Python `re` bytes syntax) or {regex, files, requires, prefilter} mappings (see
+  patterns   list of regexes (Python `re` bytes syntax) or {regex, files, requires, prefilter, candidate} mappings (see
              PatternSpec); `${param}` expands to a parameter: a number as written, a list/mapping as an alternation
              (a prefix trie) of its escaped items, each up to its first `/`
   caseless   match the patterns case-insensitively
@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from extgate.gates.content.interface import ContentConfig, FileFilter, Params, PatternSpec, RuleSpec
+from extgate.gates.content.lines import run_pattern
 from extgate.gates.content.matcher import ENGINES
 from extgate.rules.registry import Rule, RuleRegistry
 
@@ -78,6 +79,8 @@ def _spec(rule: Rule, shared: Mapping[str, Any], setting: Setting) -> RuleSpec:
     files = FileFilter.of(raw.pop("files", None))
     caseless = bool(raw.pop("caseless", False))
     patterns = tuple(_pattern(p, raw, caseless, rule.id) for p in raw.pop("patterns", None) or ())
+    if kind == "long-line" and not patterns:  # its expression is built from the (policy-tunable) threshold
+        patterns = (run_pattern(int(raw.get("max_line_chars", 500))),)
     return RuleSpec(rule.id, kind, patterns, files, Params.of(raw))
 
 
@@ -92,7 +95,8 @@ def _pattern(raw: Any, params: Mapping[str, Any], caseless: bool, rule_id: str) 
         raise ValueError(f"rule {rule_id}: bad pattern {regex!r}: {exc}") from None
     requires = tuple(str(lit) for lit in raw.get("requires") or ())
     prefilter = _PARAM.sub(lambda m: _expand(m.group(1), params, rule_id), str(raw.get("prefilter") or ""))
-    return PatternSpec(expanded, caseless, FileFilter.of(raw.get("files")), requires, prefilter)
+    candidate = _PARAM.sub(lambda m: _expand(m.group(1), params, rule_id), str(raw.get("candidate") or ""))
+    return PatternSpec(expanded, caseless, FileFilter.of(raw.get("files")), requires, prefilter, candidate)
 
 
 def _expand(name: str, params: Mapping[str, Any], rule_id: str) -> str:

@@ -118,6 +118,10 @@ class PatternSpec:
               `bytes.find` for them skips the regex on files that cannot match
     prefilter what hyperscan compiles instead of `regex` (YAML `prefilter`), for expressions whose bounded repeats
               make hyperscan's compile slow: any expression that matches wherever `regex` does
+    candidate a hyperscan expression (YAML `candidate`, compiled with start-of-match reporting) that locates the
+              matches: every match of `regex` must start inside the span of one of its matches. Then `re` searches
+              only from those spans instead of the whole file. Empty: `prefilter` (or `regex`) only says whether
+              `re` scans the whole file.
     """
 
     regex: str
@@ -125,6 +129,7 @@ class PatternSpec:
     files: FileFilter = FileFilter()
     requires: tuple[str, ...] = ()
     prefilter: str = ""
+    candidate: str = ""
 
     def compiled(self) -> re.Pattern[bytes]:
         return re.compile(self.regex.encode("utf-8"), re.IGNORECASE if self.caseless else 0)
@@ -201,12 +206,18 @@ class Raw:
     shows: tuple[int, int] | None = None
 
 
+Spans = tuple[tuple[int, int], ...]
+# pattern index -> where its matches can start (ascending, merged [start, end] spans), or None: anywhere in the file.
+# A pattern missing from the mapping cannot match at all.
+Candidates = Mapping[int, Spans | None]
+
+
 class Prefilter(Protocol):
-    """A multi-pattern prefilter: which patterns can match somewhere in `data` (None = maybe all of them)."""
+    """A multi-pattern prefilter: which patterns can match in `data`, and where (None = maybe all, anywhere)."""
 
     engine: str
 
-    def candidates(self, data: bytes) -> frozenset[int] | None: ...
+    def candidates(self, data: bytes) -> Candidates | None: ...
 
 
 class Scan(Protocol):
@@ -215,7 +226,7 @@ class Scan(Protocol):
     path: str
     data: bytes
 
-    def matches(self, spec: RuleSpec) -> Iterator[re.Match[bytes]]: ...
+    def matches(self, spec: RuleSpec, *, bounded: bool = True) -> Iterator[re.Match[bytes]]: ...
 
     def active(self, rule_id: str) -> bool: ...
 

@@ -6,23 +6,25 @@ many spaces) is readable and not reported, a 600-character minified statement is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 
-from extgate.gates.content.interface import Raw, RuleSpec, Scan, props
+from extgate.gates.content.interface import PatternSpec, Raw, RuleSpec, Scan, props
 from extgate.gates.content.text import excerpt, excerpt_span
 
-_WS = rb" \t\r\n\f\v"
+_WS = r" \t\r\n\x0c\x0b"  # spelled out: hyperscan reads `\v` as a class of vertical whitespace (PCRE)
 # UTF-8 continuation bytes are dropped before counting, so multi-byte characters count once.
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
-@lru_cache(maxsize=8)
-def _long_runs(limit: int) -> re.Pattern[bytes]:
-    # A run of more than `limit` characters has more than `limit` bytes. The lookbehind only lets a match start
-    # where a run starts, so `re` walks each run once: linear, also on one 5 MB line.
-    return re.compile(rb"(?<![^%s])[^%s]{%d,}" % (_WS, _WS, limit + 1))
+def run_pattern(limit: int) -> PatternSpec:
+    """Whitespace-free runs of more than `limit` bytes (a run of more than `limit` characters has more than `limit`
+    bytes). The lookbehind only lets a match start where a run starts, so `re` walks each run once: linear, also on
+    one 5 MB line. The hyperscan candidate ends with the byte after the run (or the end of the file), so it reports
+    each run once, with its start, however long the run is."""
+    return PatternSpec(
+        regex=f"(?<![^{_WS}])[^{_WS}]{{{limit + 1},}}",
+        candidate=f"[^{_WS}]{{{limit + 1},}}(?:[{_WS}]|\\z)",
+    )
 
 
 def _chars(data: bytes, start: int, end: int, step: int = 1 << 16) -> int:
@@ -36,7 +38,7 @@ def long_line(spec: RuleSpec, scan: Scan) -> Iterator[Raw]:
     first: tuple[int, int, int, int] | None = None  # line start, run start, run end, chars
     lines: set[int] = set()
     longest = 0
-    for match in _long_runs(limit).finditer(data):
+    for match in scan.matches(spec, bounded=False):
         start, end = match.span()
         chars = _chars(data, start, end)
         if chars <= limit:
