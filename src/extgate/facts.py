@@ -71,12 +71,25 @@ class Behaviour:
 
 
 @dataclass(frozen=True, slots=True)
+class Symbol:
+    """An exported declaration (extgate.declarations): name, kind (function, class, const ...), 1-based line, and
+    whether a doc comment / docstring documents it."""
+
+    name: str
+    kind: str
+    line: int
+    documented: bool
+
+
+@dataclass(frozen=True, slots=True)
 class CodeFile:
-    """Per-file facts of the code gate, for the drift gate.
+    """Per-file facts of the code gate, for the drift gate and scoring.
 
     obfuscated, minified   the file was flagged code/obfuscated, code/minified
     rules                  (rule id, first line) of every code rule that fired in the file, before policy
                            filtering (what the code does, not what the caller's policy reports)
+    symbols                exported declarations read from the tree the code gate parsed (scoring's symbols-docs);
+                           None when the file was not parsed (then scoring parses it itself)
     """
 
     path: str
@@ -84,6 +97,7 @@ class CodeFile:
     obfuscated: bool = False
     minified: bool = False
     rules: tuple[tuple[str, int], ...] = ()
+    symbols: tuple[Symbol, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,16 @@ import hashlib
 import json
 from typing import Any
 
-from extgate.facts import ApiUse, ImportRef
+from extgate.facts import ApiUse, ImportRef, Symbol
 from extgate.gates.code.interface import FileAnalysis
 from extgate.gates.interface import FileHit
 from extgate.model import Level
-from extgate.scoring.symbols import FileSymbols, Symbol
+from extgate.scoring.symbols import FileSymbols
+
+# Part of every cache key (runner.task_key): bump it when a stored type gains or changes a field, so rows written
+# before are never read as the new shape (a missing field would silently decode as its default).
+# 2: FileAnalysis.symbols (scoring's declarations from the code gate's tree)
+FORMAT = 2
 
 _TYPES: dict[str, type[Any]] = {
     "FileAnalysis": FileAnalysis,

@@ -78,7 +78,7 @@ def _shutdown() -> None:
 
 def task_key(fn: Callable[..., Any], call: Sequence[Any], config_digest: str) -> str:
     h = hashlib.sha256()
-    for part in (__version__, f"{fn.__module__}.{fn.__qualname__}", config_digest):
+    for part in (__version__, str(codec.FORMAT), f"{fn.__module__}.{fn.__qualname__}", config_digest):
         h.update(part.encode())
         h.update(b"\0")
     for arg in call:

@@ -78,6 +78,7 @@ def _file_flags(result: FileAnalysis) -> CodeFile:
         "code/obfuscated" in first,
         "code/minified" in first,
         tuple(sorted(first.items())),
+        result.symbols,
     )
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from extgate.facts import ApiUse, ImportRef
+from extgate.facts import ApiUse, ImportRef, Symbol
 from extgate.gates.code import html, javascript, literals, obfuscation, py_behaviour, python
 from extgate.gates.code.interface import (
     GROUP_OBFUSCATION,
@@ -69,7 +69,14 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
             return _done(base, findings, config, skip_reason=exc.reason)
         behaviours = py_behaviour.findings(data, config.behaviour, config.max_findings_per_rule)
         return _done(
-            base, findings + py.findings + behaviours, config, py.imports, py.api_uses, parsed=True, totals=py.totals
+            base,
+            findings + py.findings + behaviours,
+            config,
+            py.imports,
+            py.api_uses,
+            parsed=True,
+            totals=py.totals,
+            symbols=py.symbols,
         )
     try:
         js = javascript.analyze(path, data, lang, config, deadline)
@@ -92,6 +99,7 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         parsed=True,
         syntax_errors=js.syntax_errors,
         totals=js.totals,
+        symbols=js.symbols,
     )
 
 
@@ -266,9 +274,11 @@ def _done(
     skip_reason: str = "",
     syntax_errors: bool = False,
     totals: Mapping[tuple[str, Level | None], int] | None = None,
+    symbols: tuple[Symbol, ...] | None = None,
 ) -> FileAnalysis:
     return replace(
         base,
+        symbols=symbols,
         findings=_cap(findings, config.max_findings_per_rule, totals or {}),
         imports=tuple(sorted(imports, key=lambda ref: ref.line)),  # stable: same-line order kept
         api_uses=tuple(sorted(api_uses, key=lambda use: use.line)),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from extgate.facts import ApiUse, ImportRef
+from extgate.facts import ApiUse, ImportRef, Symbol
 from extgate.gates.interface import FileHit
 from extgate.lang import GRAMMAR_FOR_SUFFIX
 from extgate.model import Level
@@ -181,6 +181,7 @@ class ParseResult:
     imports: list[ImportRef] = field(default_factory=list)
     api_uses: list[ApiUse] = field(default_factory=list)
     syntax_errors: bool = False
+    symbols: tuple[Symbol, ...] | None = None  # exported declarations, read from the same tree (scoring)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +194,8 @@ class FileAnalysis:
     skip_reason     why it was not parsed: 'no-prefilter-hit', 'too-large', 'timeout', 'syntax', 'too-deep',
                     'too-complex', 'not-code'; '' when parsed
     syntax_errors   tree-sitter produced ERROR/MISSING nodes (the file was still scanned)
+    symbols         exported declarations and their docs, read from the tree this analysis parsed (for scoring's
+                    symbols-docs factor: no second parse); None when no whole-file tree was parsed
     """
 
     path: str
@@ -204,3 +207,4 @@ class FileAnalysis:
     parsed: bool = False
     skip_reason: str = ""
     syntax_errors: bool = False
+    symbols: tuple[Symbol, ...] | None = None

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
+from extgate import declarations
 from extgate.facts import ApiUse, ImportRef
 from extgate.gates.code import behaviour
 from extgate.gates.code.bounded import MAX_DEPTH
@@ -681,4 +682,6 @@ def analyze(
         raise ParseTimeout("query")
     result = analyzer.run(deadline)
     behaviour.scan(analyzer, deadline)
+    if ranges is None:  # scoring's exported declarations come from this same tree (never a second parse)
+        result.symbols = declarations.js_or_none(tree.root_node, data)
     return result

@@ -22,7 +22,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from extgate import pyparse
+from extgate import declarations, pyparse
 from extgate.facts import ApiUse, ImportRef
 from extgate.gates.code.bounded import Bounded
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
@@ -525,6 +525,8 @@ def analyze(path: str, data: bytes, config: CodeConfig, deadline: float = float(
     `deadline` (monotonic clock)."""
     _, module = pyparse.parse_module(data, config.python_max_depth, config.parse_timeout_ms)
     try:
-        return Analyzer(path, data, module, config, deadline).run()
+        result = Analyzer(path, data, module, config, deadline).run()
+        result.symbols = declarations.python_or_none(module, data)  # scoring reads the same tree
+        return result
     except RecursionError:
         raise Unparseable("too-deep", "syntax tree too deep for libcst's recursive visitors") from None

@@ -24,7 +24,9 @@ class SymbolsDocs(BaseFactor):
             max_python_file_bytes=int(self.spec.setting("max_python_file_bytes", 500_000)),
             max_python_nesting=int(self.spec.setting("max_python_nesting", 100)),
         )
-        cov = symbols.coverage(ctx.package, limits, mapper=ctx.files)
+        code = ctx.facts.code
+        parsed = {f.path: (f.language, f.symbols) for f in code.files if f.symbols is not None} if code else {}
+        cov = symbols.coverage(ctx.package, limits, mapper=ctx.files, parsed=parsed)
         skipped = f"; {len(cov.skipped)} file(s) skipped ({cov.skipped[0]})" if cov.skipped else ""
         if cov.total == 0:
             return self.not_applicable(f"no exported declarations in {cov.files} source file(s){skipped}")
