@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from _harness import instrumented, main
 
-with instrumented(__name__, "extgate.policy", "extgate.stages", "tomllib"):
+with instrumented(__name__, "extgate.policy", "tomllib"):
     import _targets
 
 MAX_LEN = 2048
@@ -40,7 +40,7 @@ DICTIONARY = [
     b"[trust]",
     b"[code]",
 ]
-_targets.rules()  # once, before the first input
+_targets.rule_levels()  # once, before the first input
 
 
 def one_input(data: bytes) -> None:
