@@ -21,7 +21,10 @@ EXPECTED = {
     "manifest_yaml-bool-tag.yaml": "manifest/invalid",  # `!!bool x`: PyYAML's KeyError escaped parse_yaml
     "manifest_yaml-empty-int-tag.yaml": "manifest/invalid",  # `!!int ""`: IndexError
     "manifest_yaml-empty-float-tag.yaml": "manifest/invalid",  # `!!float`: IndexError
-    "directory-swamp-bool-tag": "manifest/invalid",  # the same KeyError crashed directory intake (swamp tree)
+    "directory-swamp-bool-tag": "manifest/invalid",
+    # an in-archive policy with an integer over Python's 4300-digit limit: ValueError out of Policy.from_toml was
+    # engine/internal-error ("policy loading"); now the policy is ignored with a note and the code rules still run
+    "policy-int-over-4300-digits.toml": "code/dynamic-eval",  # the same KeyError crashed directory intake (swamp tree)
 }
 
 
@@ -42,7 +45,11 @@ def _source(target: str, data: bytes, tmp: Path) -> bytes | Path:
     wrap: dict[str, Callable[[bytes], dict[str, bytes]]] = {
         "manifest_yaml": lambda d: {"package/manifest.yaml": d},
         "package_json": lambda d: {"package/package.json": d},
-        "policy": lambda d: {"package/package.json": _targets.MANIFEST, "package/.extgate.toml": d},
+        "policy": lambda d: {
+            "package/package.json": _targets.MANIFEST,
+            "package/index.js": b"eval(process.argv[2])\n",
+            "package/.extgate.toml": d,
+        },
     }
     if target not in wrap:
         return data
