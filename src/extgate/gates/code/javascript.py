@@ -18,7 +18,7 @@ from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
 from extgate import declarations
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code import behaviour
+from extgate.gates.code import behaviour, jsfacts
 from extgate.gates.code.bounded import MAX_DEPTH
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
@@ -672,11 +672,20 @@ def analyze(
     config: CodeConfig,
     deadline: float,
     ranges: Sequence[Range] | None = None,
+    *,
+    imports_only: bool = False,
 ) -> ParseResult:
     """Parse and analyse; raises ParseTimeout when the work exceeds the deadline, TooDeep for trees too deep to
-    query (the query itself cannot be cancelled: see jsresolve.MAX_TREE_DEPTH)."""
+    query (the query itself cannot be cancelled: see jsresolve.MAX_TREE_DEPTH). `imports_only`: the prefilter
+    found no rule token, so the facts may be read without the rule walk (jsfacts.py; it falls back to the full
+    analysis wherever it could not give the same result)."""
     tree = parse(grammar, data, deadline, ranges)
     check_depth(tree)
+    if imports_only and ranges is None:
+        facts = jsfacts.facts_only(path, data, tree, config, deadline)
+        if facts is not None:
+            facts.symbols = declarations.js_or_none(tree.root_node, data)
+            return facts
     analyzer = Analyzer(path, data, tree, grammar, config)  # runs the query
     if time.monotonic() > deadline:
         raise ParseTimeout("query")

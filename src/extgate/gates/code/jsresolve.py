@@ -182,6 +182,27 @@ def _decode_escape(seq: str) -> str:
     return simple.get(head, body)
 
 
+def string_value(data: bytes, node: Node) -> str | None:
+    """The value of a string literal or a template literal without substitutions (`data`: the parsed bytes)."""
+    if node.type not in ("string", "template_string"):
+        return None
+    parts: list[str] = []
+    cursor = node.start_byte + 1
+    for child in node.named_children:
+        if child.type == "template_substitution":
+            return None
+        if child.type == "escape_sequence":
+            parts.append(data[cursor : child.start_byte].decode("utf-8", "replace"))
+            parts.append(_decode_escape(_escape_text(data, child)))
+            cursor = child.end_byte
+    parts.append(data[cursor : max(cursor, node.end_byte - 1)].decode("utf-8", "replace"))
+    return "".join(parts)
+
+
+def _escape_text(data: bytes, node: Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
 class ScopeIndex:
     """Function scopes as nested byte intervals: the chain of scopes around an offset without walking
     `node.parent` (which tree-sitter computes by descending from the root, so parent walks are quadratic)."""
@@ -332,19 +353,7 @@ class Resolver:
 
     def string_value(self, node: Node) -> str | None:
         """The value of a string literal or a template literal without substitutions."""
-        if node.type not in ("string", "template_string"):
-            return None
-        parts: list[str] = []
-        cursor = node.start_byte + 1
-        for child in node.named_children:
-            if child.type == "template_substitution":
-                return None
-            if child.type == "escape_sequence":
-                parts.append(self.data[cursor : child.start_byte].decode("utf-8", "replace"))
-                parts.append(_decode_escape(self.text(child)))
-                cursor = child.end_byte
-        parts.append(self.data[cursor : max(cursor, node.end_byte - 1)].decode("utf-8", "replace"))
-        return "".join(parts)
+        return string_value(self.data, node)
 
     def fold(self, node: Node | None, depth: int = 0) -> str | None:
         """Constant-fold a string expression: literals, `+`, constant `const`s, String.fromCharCode, atob.
