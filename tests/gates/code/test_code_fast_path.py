@@ -171,6 +171,7 @@ TAKEN = [
     # the words in comments, strings, regexes and longer names are not imports, and not reasons to give up
     '// require("http").get(u)\n/* import("fs") */\nrequire("./a");',
     'const help = "you must require a module";\nconst re = /import|export/;\nrequire("./a");',
+    "const first = list[0], name = table['name'];\nrequire('./a');",
     "const exportsList = module.exports; const isImported = true; __non_webpack_require__('./x'); require('./a');",
 ]
 TS_TAKEN = [
@@ -240,6 +241,14 @@ GIVES_UP = [
     # an escape that spells a name no prefilter pattern sees
     ('require("./a");\nglobalThis["r\\equire"]("vm").runInThisContext(code);', "finding"),
     ('require("./a");\nglobalThis["\\162equire"]("vm").runInThisContext(code);', "finding"),
+    # a computed member or key: the resolver folds names from constants that no prefilter pattern sees
+    ('import "./a";\nconst a = "ev", b = "al";\nglobalThis[a + b](x);', "finding"),
+    ('import "./a";\nglobalThis[("ev") + ("al")](x);', "finding"),
+    ('import "./a";\nglobalThis["ev" /* */ + "al"](x);', "finding"),
+    ('import "./a";\nconst p = "constr", q = "uctor", k = p + q;\n[][k][k](src)();', "finding"),
+    ('import "./a";\nconst a = "req", b = "uire";\nmodule[a + b]("vm").runInThisContext(c);', "finding"),
+    ('import "./a";\nconst a = "ev", b = "al", { [a + b]: run } = globalThis;\nrun(x);', ""),
+    ('import "./a";\nconst v = o[k];', ""),
     # a global API the facts record
     ('import "./a";\nnew Worker("w.js");', "api"),
     ('import "./a";\nconst c = document.cookie;', "api"),

@@ -708,7 +708,7 @@ def analyze(
     tree = parse(grammar, data, deadline, ranges)
     check_depth(tree)
     if imports_only and ranges is None:
-        facts = jsfacts.facts_only(path, data, tree, config, deadline)
+        facts = jsfacts.facts_only(path, data, tree, grammar, config, deadline)
         if facts is not None:
             facts.symbols = declarations.js_or_none(tree.root_node, data)
             return facts

@@ -4,7 +4,8 @@ rule walk.
 Most files of a package (core-js: 3,171 of 3,546; lodash: 673 of 1,048) hit the prefilter only on `import`,
 `require` or `export ... from`: they are parsed for their import facts and exported symbols, never for a rule. The
 full analysis (one query, bindings for every scope, every call and member resolved, the behaviour rules) finds
-nothing in them by construction, because every rule needs a name that is itself a prefilter token (eval, Function,
+nothing in them by construction: with no computed member name (below), every name the resolver can produce is
+written out in the file, and every rule needs a name that is itself a prefilter token (eval, Function,
 constructor, process, exec, fetch, setTimeout ...) or a module the rules name (child_process, fs, http, vm ...).
 So for such a file `facts_only` reads the import facts straight off the tree, at the places the words `import`,
 `require` and `export` occur, and returns exactly what the full analysis would: the same ImportRefs (specifier,
@@ -13,12 +14,14 @@ line, kind, order), no API uses, no findings.
 It gives up (returns None: the caller runs the full analysis) at anything it cannot answer exactly:
 
     a syntax error anywhere (the full analysis reports sensitive tokens inside ERROR regions)
-    an imported module that a rule or an API name could start from (`_interesting`: fs, child_process, path,
+    an imported module that a rule or an API name could start from (`_Guard.interesting`: fs, child_process, path,
       http, util ... and any name in the rule data, the behaviour rules or the resolver's known globals)
     `require` anywhere but as `require("literal")`, a CommonJS wrapper parameter or `typeof require`
       (an alias, a shadowing binding, `module.require`, `globalThis["require"]`, `require.call`, `new require`)
     require()/import() with anything but a literal specifier (the full analysis folds it or reports it)
     a global API name the facts record (Worker, WebAssembly, localStorage, document.cookie ...)
+    a computed member or key (`g[a + b]`, `o[k]`, `{[k]: v}`): the resolver folds names from constants, so a name
+      like eval or constructor need not be written out; literal ones (`o["x"]`, `a[0]`) are
     an escape in a string that could spell a name (`"r\\equire"`, octal escapes; \\x and \\u are prefilter tokens)
     more word occurrences than _MAX_WORDS, or the parse deadline (ParseTimeout, as for the full analysis)
 
@@ -30,8 +33,9 @@ from __future__ import annotations
 
 import re
 import time
+from functools import cache
 
-from tree_sitter import Node, Tree
+from tree_sitter import Node, Query, QueryCursor, Tree
 
 from extgate.facts import ImportRef
 from extgate.gates.code import behaviour
@@ -48,6 +52,7 @@ from extgate.gates.code.jsresolve import (
     string_value,
 )
 from extgate.gates.code.prefilter import PrefilterHits
+from extgate.lang import language
 
 # prefilter pattern names (rules/code.yaml data.prefilter) that only ask for import facts
 IMPORT_TOKENS = frozenset({"import", "require", "export-from"})
@@ -62,6 +67,11 @@ _MAX_WORDS = 4_096
 # escapes that decode to a letter, digit, `_` or `$` and that no prefilter pattern sees (\x.. and \u.. are the
 # `escape` token): identity escapes (`\q` is q) and octal escapes (`\162` is r)
 _NAME_ESCAPE = re.compile(rb"\\(?:[0-7]|[ac-eg-mo-qswyzA-Z_$])")
+# member indexes and computed keys, the places a name can be computed
+_COMPUTED = """
+(subscript_expression index: (_) @index)
+(computed_property_name) @key
+"""
 _IGNORED = frozenset({"comment", "hash_bang_line", "regex_pattern", "regex_flags", "html_comment"})
 _IDENTIFIERS = frozenset(
     {"identifier", "property_identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern",
@@ -133,16 +143,33 @@ def only_import_tokens(hits: PrefilterHits, config: CodeConfig) -> bool:
     return not (hits.names & _guard(config).parse_names) - IMPORT_TOKENS
 
 
+@cache
+def _names_query(grammar: str) -> Query:
+    return Query(language(grammar), _COMPUTED)
+
+
+def _computed_names(root: Node, grammar: str) -> bool:
+    """A member or key whose name is computed (`g[a + b]`, `o[k]`, `{[k]: v}`): the resolver folds such names from
+    constants (`const a = "ev", b = "al"`), so the name need not be written anywhere a prefilter pattern sees it.
+    Literal names (`o["x"]`, `a[0]`) are written out."""
+    caps = QueryCursor(_names_query(grammar)).captures(root)
+    return any(node.type not in ("string", "number") for nodes in caps.values() for node in nodes)
+
+
 class _GiveUp(Exception):
     """Something the fast path cannot answer exactly: run the full analysis."""
 
 
-def facts_only(path: str, data: bytes, tree: Tree, config: CodeConfig, deadline: float) -> ParseResult | None:
+def facts_only(
+    path: str, data: bytes, tree: Tree, grammar: str, config: CodeConfig, deadline: float
+) -> ParseResult | None:
     """The full analysis' result for a file without rule tokens (see the module docstring), or None when the
     full analysis must run. Raises ParseTimeout past `deadline`."""
     root = tree.root_node
     guard = _guard(config)
     if root.has_error or _NAME_ESCAPE.search(data) or (guard.api_words is not None and guard.api_words.search(data)):
+        return None
+    if _computed_names(root, grammar):
         return None
     try:
         return _Reader(path, data, guard).read(root, deadline)
