@@ -181,11 +181,13 @@ def _read_tar(raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimit
         decompressed = lzma.LZMAFile(cast(BinaryIO, raw))  # noqa: SIM115 - wraps `raw`, owns nothing
     else:
         decompressed = raw
-    counter = StreamCounter(decompressed, stream_cap(limits))
+    counter = StreamCounter(decompressed, stream_cap(limits), source_count=lambda: raw.count)
     entries, issues = tar.read_members(counter, budget)
-    # where the decompressor stood when reading stopped: the honest denominator of a bomb's ratio
+    # where the decompressor stood when reading stopped (not its read-ahead): the honest denominator of a bomb's ratio
+    read = counter.source_at_position()
+    read = raw.count if read is None else read
     issues = [
-        replace(i, properties=MappingProxyType({**i.properties, "compressed_bytes_read": raw.count}))
+        replace(i, properties=MappingProxyType({**i.properties, "compressed_bytes_read": read}))
         if i.rule_id == "archive/too-large"
         else i
         for i in issues
