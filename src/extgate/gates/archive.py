@@ -194,7 +194,10 @@ def _duplicates(ctx: GateContext, package: Package) -> Iterator[Finding]:
 
 
 def _fold(path: str) -> str:
-    return unicodedata.normalize("NFC", path).casefold()
+    """The name a case-insensitive, normalization-insensitive file system sees. Windows also drops trailing dots
+    and spaces from every path segment (`index.js.` and `index.js ` open `index.js`)."""
+    folded = unicodedata.normalize("NFC", path).casefold()
+    return "/".join(segment.rstrip(". ") or segment for segment in folded.split("/"))
 
 
 def _case_collisions(ctx: GateContext, package: Package) -> Iterator[Finding]:
@@ -209,8 +212,8 @@ def _case_collisions(ctx: GateContext, package: Package) -> Iterator[Finding]:
             reported.add(entry.path)
             yield ctx.finding(
                 "archive/case-collision",
-                f"{entry.path} and {other} differ only in letter case or Unicode normalization; on macOS and "
-                "Windows one overwrites the other on install. Rename one of them.",
+                f"{entry.path!r} and {other!r} differ only in letter case, Unicode normalization or trailing dots "
+                "and spaces; on macOS and Windows one overwrites the other on install. Rename one of them.",
                 path=entry.path,
                 evidence=f"{other}|{entry.path}",
                 properties=_props(entry, collides_with=other),

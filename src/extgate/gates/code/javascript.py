@@ -33,6 +33,7 @@ from extgate.gates.code.jsresolve import (
     Resolver,
     TooDeep,
     check_depth,
+    check_error_regions,
     normalize_module,
     parse,
 )
@@ -677,6 +678,7 @@ def analyze(
     query (the query itself cannot be cancelled: see jsresolve.MAX_TREE_DEPTH)."""
     tree = parse(grammar, data, deadline, ranges)
     check_depth(tree)
+    check_error_regions(tree)
     analyzer = Analyzer(path, data, tree, grammar, config)  # runs the query
     if time.monotonic() > deadline:
         raise ParseTimeout("query")
