@@ -68,7 +68,8 @@ def main() -> None:
         build(work / "archives", args.versions)
         common = ["--offline", "--no-cache", "-j", str(args.jobs)]
         t0 = time.perf_counter()
-        extgate("index", str(work / "archives"), "--db", str(work / "c.sqlite"), "--osv-db", str(work / "none"), *common)
+        db, none = str(work / "c.sqlite"), str(work / "none")
+        extgate("index", str(work / "archives"), "--db", db, "--osv-db", none, *common)
         indexed = time.perf_counter() - t0
 
         t0 = time.perf_counter()

@@ -7,7 +7,6 @@ import io
 import json
 import shutil
 import tarfile
-import tomllib
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -17,20 +16,32 @@ from extgate.gates.code.interface import CodeConfig, FileAnalysis
 from extgate.gates.manifest.parse import ParseError, parse_json, parse_yaml
 from extgate.intake import IntakeLimits, open_source
 from extgate.intake.directory import read_directory
-from extgate.model import Package
-from extgate.policy import Policy, PolicyError
-from extgate.rules.registry import load_registry
+from extgate.model import Finding, Level, Package
+from extgate.policy import Policy
+from extgate.rules.registry import RuleRegistry, load_registry
+from extgate.stages import effective_policy
 from extgate.trust.match import affects
 from extgate.trust.osv import record_from
-from extgate.trust.sources import collect
+from extgate.trust.sources import Collected, from_import_maps, from_lockfiles, from_package_json
 
 LIMITS = IntakeLimits()
 MANIFEST = b'{"name": "fuzz-pkg", "version": "1.0.0", "dependencies": {"left-pad": "^1.0.0", "a": "npm:b@2"}}'
 
 
 @cache
+def rules() -> RuleRegistry:
+    return load_registry()
+
+
+@cache
 def code_config() -> CodeConfig:
-    return build_config(load_registry(), lambda key, default: default)
+    return build_config(rules(), lambda key, default: default)
+
+
+def warm_code(path: str, seeds: list[bytes]) -> None:
+    """Once, before fuzzing: the rule pack, the prefilter database, tree-sitter languages and queries, libcst."""
+    for seed in seeds:
+        code(path, seed)
 
 
 def archive(data: bytes) -> Package:
@@ -57,9 +68,22 @@ def yaml_manifest(data: bytes) -> None:
         parse_yaml(data)
 
 
-def dependency_sources(files: dict[str, bytes]) -> None:
-    """package.json + lockfile / deno.json / import maps: collecting what to audit never raises."""
-    collect(Package.from_files(files), None, None)
+@cache
+def direct_names() -> frozenset[str]:
+    """The direct dependencies of MANIFEST, read once (the lockfile harness's per-input work is the lockfile)."""
+    return frozenset(from_package_json(Package.from_files({"package.json": MANIFEST}), None, Collected()))
+
+
+def lockfiles(files: dict[str, bytes]) -> None:
+    """package-lock.json / npm-shrinkwrap.json / deno.lock as the trust gate's collection reads them (next to
+    MANIFEST's dependencies): never raises, a bad file is a problem in `out`."""
+    out = Collected()
+    from_lockfiles(Package.from_files({"package.json": MANIFEST, **files}), set(direct_names()), out)
+
+
+def import_maps(files: dict[str, bytes]) -> None:
+    """deno.json / deno.jsonc / import maps as the trust gate's collection reads them: never raises."""
+    from_import_maps(Package.from_files(files), Collected())
 
 
 def osv(data: bytes) -> None:
@@ -75,16 +99,21 @@ def osv(data: bytes) -> None:
         affects(record, name, version, any_name=True)
 
 
+_POLICY_PROBES = (
+    Finding("code/dynamic-eval", Level.WARNING, "code", "probe", fingerprint="abc:1"),
+    Finding("safety/unparsed-file", Level.WARNING, "safety", "probe", fingerprint="def:1"),
+    Finding("engine/internal-error", Level.ERROR, "engine", "probe", fingerprint="ghi:1"),
+)
+
+
 def policy(data: bytes) -> None:
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-        return
-    try:
-        loaded = Policy.from_mapping(doc, "fuzz")
-    except PolicyError:
-        return
-    Policy().merged_with(loaded)
+    """An in-archive .extgate.toml as the engine reads it (`effective_policy`: TOML -> Policy -> tightened_by),
+    then applied to findings. Unreadable policies become a note there; nothing may raise out of it."""
+    package = Package.from_files({"package.json": MANIFEST, ".extgate.toml": data}, source="fuzz.tgz")
+    effective, _notes = effective_policy(Policy(), package, rules())
+    effective.apply(_POLICY_PROBES)
+    loaded = Policy.from_mapping({"rules": {"code/dynamic-eval": {"level": "note"}}}, "caller")
+    loaded.merged_with(effective).apply(_POLICY_PROBES)
 
 
 def directory(data: bytes, root: Path) -> None:
@@ -111,13 +140,34 @@ def directory(data: bytes, root: Path) -> None:
 
 # -- seeds ---------------------------------------------------------------------------------------------------------
 def tar_bytes(files: dict[str, bytes], mode: str = "w") -> bytes:
+    """A tar (mode "w", "w:" or "w:gz") of the files; an uncompressed one without tarfile's record padding (two
+    zero blocks end it), so a seed is as short as the members make it."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode=mode) as tar:  # type: ignore[call-overload]
         for name, content in files.items():
             info = tarfile.TarInfo(name)
             info.size = len(content)
+            info.mode = 0o755 if content.startswith(b"#!") else 0o644
             tar.addfile(info, io.BytesIO(content))
-    return buf.getvalue()
+    data = buf.getvalue()
+    if mode.endswith("gz"):
+        return data
+    end = len(data.rstrip(b"\0"))
+    return data[: end + (-end % 512) + 1024]
+
+
+def tree_blob(files: dict[str, bytes]) -> bytes:
+    """The `directory` harness's input format for a tree: package.json's content, then name\\0content pairs."""
+    parts = [files.get("package.json", b"")]
+    for name, content in files.items():
+        if name != "package.json":
+            parts += [name.encode(), content]
+    return b"\0".join(parts)
+
+
+def package_tree(files: dict[str, bytes], top: str = "package") -> dict[str, bytes]:
+    """The files of a fixture tree as members of an npm tarball (`package/...`)."""
+    return {f"{top}/{name}": content for name, content in files.items()}
 
 
 def zip_bytes(files: dict[str, bytes]) -> bytes:

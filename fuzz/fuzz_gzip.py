@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from _harness import instrumented, main
+from _harness import fixture_trees, instrumented, main
 
-with instrumented(__name__):
+with instrumented(__name__, "extgate.intake", "extgate.model"):
     import _targets
 
+MAX_LEN = 16384
 SEEDS = [_targets.tar_bytes(_targets.PACKAGE_FILES, "w:gz")]
+TREES = fixture_trees("intake/swamp-ext", "manifest/cinatra-real/*", "scoring/*", "manifest/swamp/*")
+FIXTURES = [_targets.tar_bytes(_targets.package_tree(tree), "w:gz") for tree in TREES]
+DICTIONARY = [b"\x1f\x8b\x08\x00", b"\x1f\x8b\x08\x08", b"\x1f\x8b\x08\x1f", b"\x00\x00\xff\xff", b"\x03\x00"]
 
 
 def one_input(data: bytes) -> None:
@@ -15,4 +19,4 @@ def one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    main(one_input, SEEDS)
+    main(one_input, SEEDS, max_len=MAX_LEN, fixtures=FIXTURES, dictionary=DICTIONARY)

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
-from _harness import instrumented, main
+from _harness import fixture_files, instrumented, main
 
-with instrumented(__name__):
+with instrumented(__name__, "extgate.gates.code", "extgate.lang", "extgate.declarations"):
     import _targets
 
+MAX_LEN = 4096
 SEEDS = [
     b'const {exec: run} = require("child_process"); run(process.env.X); (0, eval)(y); new Function("return this")();\nvar a = b, c = a; c(d); import("./" + n); fetch(u, {body: JSON.stringify(process.env)});\n'  # noqa: E501
 ]
+FIXTURES = fixture_files(
+    "detect/**/*.js", "detect/**/*.mjs", "code/**/*.js", "code/**/*.mjs", "cache/**/*.js", "content/**/*.js"
+)
+DICTIONARY = [
+    b"require(",
+    b"eval(",
+    b"new Function(",
+    b"child_process",
+    b"process.env",
+    b"import(",
+    b"exec",
+    b"spawn",
+    b"fetch(",
+    b"Deno.",
+    b"Bun.",
+    b"globalThis",
+    b"constructor",
+    b"=>",
+    b"`${",
+    b"\\u0065",
+    b"/*",
+    b"*/",
+    b"//",
+    b"var ",
+    b"const ",
+    b"let ",
+    b"function ",
+    b"class ",
+    b"export ",
+    b"import ",
+    b" from ",
+]
+_targets.warm_code("index.js", SEEDS)  # once, before the first input
 
 
 def one_input(data: bytes) -> None:
@@ -17,4 +51,4 @@ def one_input(data: bytes) -> None:
 
 
 if __name__ == "__main__":
-    main(one_input, SEEDS)
+    main(one_input, SEEDS, max_len=MAX_LEN, fixtures=FIXTURES, dictionary=DICTIONARY)

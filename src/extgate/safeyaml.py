@@ -15,6 +15,7 @@ Dates stay strings (no timestamp resolver), as they are in JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -37,6 +38,31 @@ Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+def _checked(name: str) -> Callable[[Any, yaml.ScalarNode], Any]:
+    """PyYAML's scalar constructor `name`, raising ConstructorError (a YAMLError) for a value it cannot read.
+
+    An explicit core tag on a value it does not fit escapes PyYAML's constructors as a bare Python error:
+    `!!bool x` a KeyError, `!!int ""` / `!!float ""` an IndexError (found by fuzz/fuzz_manifest_yaml.py)."""
+    base = getattr(yaml.SafeLoader, name)
+
+    def construct(self: Any, node: yaml.ScalarNode) -> Any:
+        try:
+            return base(self, node)
+        except (KeyError, IndexError, ValueError, TypeError, OverflowError):
+            kind = str(node.tag).rsplit(":", 1)[-1]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{str(node.value)[:40]!r} is not a valid {kind}", node.start_mark
+            ) from None
+
+    construct.__name__ = name
+    return construct
+
+
+for _tag, _name in (("bool", "construct_yaml_bool"), ("int", "construct_yaml_int"), ("float", "construct_yaml_float")):
+    setattr(Loader, _name, _checked(_name))
+    Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", getattr(Loader, _name))
 
 
 class YamlError(ValueError):

@@ -1,10 +1,12 @@
 """Every crash the fuzzers found is a fixture here (tests/fixtures/fuzz/<target>-<what>): replayed through its
-harness, and through the whole engine, which must name a proper rule for it."""
+harness, and through the whole engine (inside an archive where the harness's file would be), which must block it
+with a proper rule, never `engine/internal-error`."""
 
 from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,17 +15,39 @@ from extgate import Options, check
 
 ROOT = Path(__file__).resolve().parents[2]
 CRASHES = sorted((ROOT / "tests" / "fixtures" / "fuzz").glob("*-*"))
-EXPECTED = {"zip-version-23.zip": "archive/corrupt"}  # zipfile's NotImplementedError escaped intake
+# fixture -> the rule the engine must report for it
+EXPECTED = {
+    "zip-version-23.zip": "archive/corrupt",  # zipfile's NotImplementedError escaped intake
+    "manifest_yaml-bool-tag.yaml": "manifest/invalid",  # `!!bool x`: PyYAML's KeyError escaped parse_yaml
+    "manifest_yaml-empty-int-tag.yaml": "manifest/invalid",  # `!!int ""`: IndexError
+    "manifest_yaml-empty-float-tag.yaml": "manifest/invalid",  # `!!float`: IndexError
+}
+
+
+def _archive(target: str, data: bytes) -> bytes:
+    """The fixture as the engine would meet it: archives as they are, a file inside an npm tarball."""
+    sys.path.insert(0, str(ROOT / "fuzz"))
+    import _targets
+
+    wrap: dict[str, Callable[[bytes], dict[str, bytes]]] = {
+        "manifest_yaml": lambda d: {"package/manifest.yaml": d},
+        "package_json": lambda d: {"package/package.json": d},
+        "policy": lambda d: {"package/package.json": _targets.MANIFEST, "package/.extgate.toml": d},
+    }
+    if target not in wrap:
+        return data
+    return _targets.tar_bytes(wrap[target](data), "w:gz")
 
 
 @pytest.mark.parametrize("fixture", CRASHES, ids=[p.name for p in CRASHES])
 def test_fuzz_crash_fixture_is_handled(fixture: Path) -> None:
     sys.path.insert(0, str(ROOT / "fuzz"))
-    harness = importlib.import_module(f"fuzz_{fixture.name.split('-', 1)[0]}")
+    target = fixture.name.split("-", 1)[0]
+    harness = importlib.import_module(f"fuzz_{target}")
     data = fixture.read_bytes()
     harness.one_input(data)
     if fixture.name in EXPECTED:
-        verdict = check(data, options=Options(offline=True, network=False, use_cache=False))
+        verdict = check(_archive(target, data), options=Options(offline=True, network=False, use_cache=False))
         rules = {f.rule_id for f in verdict.findings}
         assert verdict.blocked and EXPECTED[fixture.name] in rules and "engine/internal-error" not in rules
 

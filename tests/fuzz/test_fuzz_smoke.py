@@ -1,5 +1,6 @@
-"""CI smoke run of every fuzz harness (fuzz/fuzz_*.py): seeds plus deterministic mutations in-process, and one
-real atheris run through scripts/fuzz. The long coverage-guided campaigns are run locally (FUZZING.md)."""
+"""CI smoke run of every fuzz harness (fuzz/fuzz_*.py): seeds, fixture seeds and deterministic mutations
+in-process, and one real atheris run through scripts/fuzz. The long coverage-guided campaigns are run locally
+(FUZZING.md)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,38 @@ def test_harness_survives_its_smoke_mutations(target: str) -> None:
         harness.one_input(data)
 
 
+@pytest.mark.parametrize("target", TARGETS)
+def test_harness_runs_its_fixture_seeds(target: str) -> None:
+    """The corpus a campaign starts from: the inline seeds and the tests/fixtures files, each within -max_len."""
+    harness = importlib.import_module(f"fuzz_{target}")
+    assert harness.SEEDS and all(len(seed) <= harness.MAX_LEN for seed in harness.SEEDS)
+    usable = [data for data in harness.FIXTURES if len(data) <= harness.MAX_LEN]
+    for data in usable:
+        harness.one_input(data)
+    if target not in {"html", "policy"}:  # tests/fixtures has no HTML files and no policy files
+        assert usable, f"{target}: no fixture seed fits -max_len={harness.MAX_LEN}"
+
+
+def test_instrumentation_is_limited_to_the_harness_packages() -> None:
+    from _harness import excluded
+
+    skipped = set(excluded(["extgate.intake", "extgate.model"]))
+    assert {"extgate.intake", "extgate.intake.tar", "extgate.intake.npm_tar", "extgate.model"}.isdisjoint(skipped)
+    assert {"extgate", "extgate.engine", "extgate.gates.code.javascript", "extgate.trust.osv"} <= skipped
+    assert excluded(["tomllib"]) == []  # a single-module top level: nothing else to leave out
+
+
+def test_libfuzzer_argv_adds_max_len_and_dict_unless_given(tmp_path: Path) -> None:
+    from _harness import libfuzzer_argv
+
+    seeds = tmp_path / "seeds"
+    argv = libfuzzer_argv(["fuzz_x.py", "-runs=5", "/corpus"], seeds, 64, [b'a"b\x00'])
+    assert argv == ["fuzz_x.py", "-max_len=64", f"-dict={seeds}.dict", "-runs=5", "/corpus", str(seeds)]
+    assert (tmp_path / "seeds.dict").read_text() == '"a\\x22b\\x00"\n'
+    given = libfuzzer_argv(["fuzz_x.py", "-max_len=9", "-dict=/d", "/corpus"], seeds, 64, [b"a"])
+    assert given == ["fuzz_x.py", "-max_len=9", "-dict=/d", "/corpus", str(seeds)]
+
+
 def test_scripts_fuzz_runs_atheris(tmp_path: Path) -> None:
     pytest.importorskip("atheris", reason="atheris is not installed: the coverage-guided runner is NOT tested")
     root = FUZZ.parent
@@ -45,3 +78,6 @@ def test_scripts_fuzz_runs_atheris(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Done 20 runs" in done.stderr
+    assert "INFO: Instrumenting extgate.policy" in done.stderr
+    assert "INFO: Instrumenting extgate.engine" not in done.stderr  # only the harness's modules
+    assert "-max_len=2048" in done.stderr or "Dictionary: " in done.stderr

@@ -117,26 +117,46 @@ class HashingReader:
             self.read(CHUNK * 16)
 
 
+PULL = 256 * 1024  # decompressed bytes asked of the decompressor per call (the stream is decompressed once, ahead)
+
+
 @dataclass
 class StreamCounter:
-    """Decompressed tar stream: counts bytes produced by the decompressor, with a hard cap and an optional window
-    (bytes allowed until the next member header is parsed). Passed to `tarfile` as its file object."""
+    """Decompressed tar stream: counts the bytes handed to the reader (`tarfile`, passed this as its file object),
+    with a hard cap and an optional window (bytes allowed until the next member header is parsed).
+
+    The decompressor is read ahead in PULL-sized calls and tarfile's small reads are served from that buffer, so
+    the stream is decompressed in one pass of large reads; `tap` (the npm-view check) sees every pulled chunk once,
+    in order. Every limit is checked on the bytes handed out, never on the read-ahead: a cap or window trips at the
+    same position of the stream as with unbuffered reads, and at most `cap` + 1 bytes are ever decompressed. An
+    error from the decompressor (or the raw reader below it) is held until the reader has consumed every byte
+    produced before it, then raised, as the decompressor itself would have."""
 
     inner: Readable
     cap: int
-    count: int = 0
+    count: int = 0  # bytes handed out
     window_end: int | None = None
     where: Callable[[], str] = field(default=lambda: "")
     tap: Callable[[bytes], None] | None = None  # sees every decompressed byte, in order (the npm-view check)
+    source_count: Callable[[], int] | None = None  # compressed bytes read so far (the raw reader's count)
+    _buf: bytes = b""
+    _at: int = 0
+    _produced: int = 0
+    _eof: bool = False
+    _error: Exception | None = None
+    _marks: list[tuple[int, int]] = field(default_factory=list)  # (stream offset a pull ended at, source count then)
 
     def read(self, size: int = -1, /) -> bytes:
         if size is None or size < 0:
             size = CHUNK
         size = min(size, CHUNK * 16)
-        data = self.inner.read(size)
+        if len(self._buf) - self._at < size:
+            self._fill(size)
+        data = self._buf[self._at : self._at + size]
+        if not data and self._error is not None:
+            raise self._error
+        self._at += len(data)
         self.count += len(data)
-        if self.tap is not None and data:
-            self.tap(data)
         if self.count > self.cap:
             raise LimitReached(
                 issue(
@@ -156,6 +176,46 @@ class StreamCounter:
                 )
             )
         return data
+
+    def _fill(self, size: int) -> None:
+        """Decompress until `size` bytes are buffered past the read position, the stream ends, an error is held or
+        `cap` + 1 bytes were produced (enough for the reader to trip the cap)."""
+        parts = [self._buf[self._at :]]
+        have = len(parts[0])
+        # read1: at most one decompressor step per call, so bytes produced before an error are never lost in a
+        # buffered read that raises (GzipFile.read(n) drops what it had gathered when a later step fails)
+        pull = getattr(self.inner, "read1", self.inner.read)
+        while have < size and not self._eof and self._error is None:
+            want = min(PULL, self.cap + 1 - self._produced)
+            if want <= 0:
+                break
+            try:
+                chunk = pull(want)
+            except Exception as exc:  # corrupt input or a raw-size cap: raised once the reader gets here
+                self._error = exc
+                break
+            if not chunk:
+                self._eof = True
+                break
+            self._produced += len(chunk)
+            if self.tap is not None:
+                self.tap(chunk)
+            if self.source_count is not None:
+                self._marks.append((self._produced, self.source_count()))
+            parts.append(chunk)
+            have += len(chunk)
+        self._buf = b"".join(parts) if len(parts) > 1 else parts[0]
+        self._at = 0
+        while len(self._marks) > 1 and self._marks[0][0] < self.count:
+            del self._marks[0]
+
+    def source_at_position(self) -> int | None:
+        """The compressed bytes the decompressor had read when it produced the byte the reader stands at (where
+        reading really stopped, not how far the read-ahead went); None without `source_count`."""
+        for end, read in self._marks:
+            if end >= self.count:
+                return read
+        return self._marks[-1][1] if self._marks else (self.source_count() if self.source_count else None)
 
 
 @dataclass

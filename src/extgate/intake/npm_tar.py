@@ -16,6 +16,7 @@ Any problem means the upload is blocked as `archive/corrupt`: extgate's view mus
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -71,12 +72,21 @@ class _Bad(Exception):
 
 def _text(raw: bytes) -> str:
     """node-tar's decString: decode, then drop the first NUL and the rest of that line (`/\\0.*/`)."""
-    return re.sub(r"\x00[^\n]*", "", raw.decode("utf-8", "surrogateescape"), count=1)
+    text = raw.decode("utf-8", "surrogateescape")
+    cut = text.find("\x00")
+    if cut < 0:
+        return text
+    end = text.find("\n", cut)
+    return text[:cut] if end < 0 else text[:cut] + text[end:]
 
 
 def _number(block: bytes, at: int, size: int, what: str, *, signed: bool = True) -> int | None:
     """A numeric header field both readers decode alike (strict octal, or positive base-256), else _Bad."""
-    raw = block[at : at + size]
+    return _field(block[at : at + size], what, signed)
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of the field's bytes; honest archives repeat most fields
+def _field(raw: bytes, what: str, signed: bool) -> int | None:
     if what == "checksum" and not re.search(rb"[0-7][ \x00]", raw):
         raise _Bad("the checksum field has no terminator (npm's tar reads 12 bytes there)")
     if raw[0] & 0x80:

@@ -8,8 +8,18 @@ import tarfile
 import zlib
 from dataclasses import replace
 from types import MappingProxyType
+from typing import Protocol, cast
 
-from extgate.intake.limits import CHUNK, HEADER_ALLOWANCE, Budget, LimitReached, StreamCounter, issue, skip
+from extgate.intake.limits import (
+    CHUNK,
+    HEADER_ALLOWANCE,
+    Budget,
+    LimitReached,
+    Readable,
+    StreamCounter,
+    issue,
+    skip,
+)
 from extgate.intake.npm_tar import NpmTarView, Seen, kind_for
 from extgate.intake.paths import from_surrogates, normalize
 from extgate.model import Entry, EntryKind, Issue
@@ -73,7 +83,7 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
                 budget.admit(norm, is_dir=kind is EntryKind.DIRECTORY)
                 pending = 512
                 if kind is EntryKind.FILE:
-                    stream = archive.extractfile(member)
+                    stream = _data(archive, member)
                     if stream is None:  # pragma: no cover - isreg() members always have a stream
                         continue
                     before = budget.content_bytes
@@ -136,6 +146,40 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
             )
         )
     return entries, issues
+
+
+class _MemberData:
+    """A plain regular member's data read straight from tarfile's stream, which stands at its first byte: what
+    `extractfile` returns for it, without the buffered-reader and file-section layers. Exactly `size` bytes; a short
+    read is the truncation `extractfile` reports (the same ReadError)."""
+
+    def __init__(self, stream: _Stream, size: int) -> None:
+        self._stream = stream
+        self._left = size
+
+    def read(self, size: int = -1, /) -> bytes:
+        want = self._left if size is None or size < 0 else min(size, self._left)
+        if want <= 0:
+            return b""
+        data = self._stream.read(want)
+        if len(data) != want:
+            raise tarfile.ReadError("unexpected end of data")
+        self._left -= want
+        return data
+
+
+class _Stream(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+    def tell(self) -> int: ...
+
+
+def _data(archive: tarfile.TarFile, member: tarfile.TarInfo) -> Readable | None:
+    """The member's data stream: direct for a plain member the stream stands at, `extractfile` otherwise (sparse)."""
+    stream = cast("_Stream | None", archive.fileobj)
+    if stream is not None and not member.issparse() and stream.tell() == member.offset_data:
+        return _MemberData(stream, member.size)
+    return archive.extractfile(member)
 
 
 def _seen(member: tarfile.TarInfo) -> Seen:

@@ -79,28 +79,24 @@ def _load_json(package: Package, path: str, out: Collected, *, jsonc: bool = Fal
         return None
 
 
+# One token of JSONC that is not plain JSON text: a string (kept whole, so `//` or `/*` inside it is text; an
+# unterminated one runs to the end), a line comment (up to the newline, which stays) or a block comment (to `*/`,
+# or to the end when unterminated).
+_JSONC_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|//[^\n]*|/\*(?:.*?\*/|.*\Z)', re.DOTALL)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    token = match.group()
+    return token if token.startswith('"') else ""
+
+
 def strip_jsonc(text: str) -> str:
-    """JSON with comments and trailing commas (deno.jsonc) -> JSON. Strings are respected."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
-        elif text.startswith("//", i):
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif text.startswith("/*", i):
-            j = text.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        else:
-            out.append(char)
-            i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
+    """JSON with comments and trailing commas (deno.jsonc) -> JSON. Strings are respected.
+
+    One regex pass, not a loop per character: an 8 MB file (intake's per-file cap) takes milliseconds, where the
+    loop took seconds (found by fuzz/fuzz_deno_json.py's exec rate)."""
+    return _TRAILING_COMMA.sub(r"\1", _JSONC_TOKEN.sub(_keep_strings, text))
 
 
 def classify(name: str, raw: Any, **where: Any) -> Declared:

@@ -63,11 +63,12 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
     deadline = time.monotonic() + config.parse_timeout_ms / 1000
     if lang == "python":
         try:
-            py = python.analyze(path, data, config, deadline)
+            checked = python.check(data, config)
+            py = python.analyze(path, data, config, deadline, checked)
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        behaviours = py_behaviour.findings(data, config.behaviour, config.max_findings_per_rule)
+        behaviours = py_behaviour.tree_findings(checked.tree, config.behaviour, config.max_findings_per_rule)
         return _done(
             base,
             findings + py.findings + behaviours,

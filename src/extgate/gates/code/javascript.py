@@ -34,6 +34,7 @@ from extgate.gates.code.jsresolve import (
     Resolver,
     TooDeep,
     check_depth,
+    check_error_regions,
     normalize_module,
     parse,
 )
@@ -707,6 +708,7 @@ def analyze(
     analysis wherever it could not give the same result)."""
     tree = parse(grammar, data, deadline, ranges)
     check_depth(tree)
+    check_error_regions(tree)
     if imports_only and ranges is None:
         facts = jsfacts.facts_only(path, data, tree, grammar, config, deadline)
         if facts is not None:

@@ -121,6 +121,33 @@ def check_depth(tree: Tree, limit: int = MAX_TREE_DEPTH) -> None:
         stack.extend((child, depth + 1) for child in node.children if depth + 1 + child.descendant_count > limit)
 
 
+# An unparsable region made of a long run of unclosed brackets (`x = ((((...`, `{{{{...`) is one flat ERROR node
+# over a chain of hidden nodes as deep as the run: every query then takes time quadratic in it (100,000 `{` take
+# 15 s in `captures()`, which cannot be cancelled) although the visible tree is one level deep. Real code's error
+# regions are a few tokens (at most 3 children on the 6,770 JS/TS files of 20 popular packages), so regions
+# holding more than this many tokens in all are not queried: safety/unparsed-file, reason too-deep.
+MAX_ERROR_TOKENS = 10_000
+
+
+def check_error_regions(tree: Tree, limit: int = MAX_ERROR_TOKENS) -> None:
+    """Raise TooDeep when the tree's ERROR nodes hold more than `limit` children in all. Only subtrees that
+    contain an error are entered, so an error-free tree costs one attribute read."""
+    if not tree.root_node.has_error:
+        return
+    total = 0
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            total += node.child_count
+            if total > limit:
+                raise TooDeep(
+                    f"unparsable regions hold more than {limit:,} tokens (a run of unclosed brackets nests the "
+                    "parser that deep)"
+                )
+        stack.extend(child for child in node.children if child.has_error)
+
+
 def parse(grammar: str, data: bytes, deadline: float, ranges: Sequence[Range] | None = None) -> Tree:
     """Parse `data` (or only `ranges` of it) within a monotonic-clock deadline."""
     parser = Parser(language(grammar), included_ranges=list(ranges)) if ranges else Parser(language(grammar))

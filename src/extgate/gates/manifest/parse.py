@@ -212,7 +212,8 @@ class _Builder:
             return getattr(self._constructor, method)(node)
         except (ValueError, yaml.YAMLError) as exc:
             line, column = _mark(node.start_mark)
-            raise ParseError(f"{self.what}: unreadable value {node.value[:40]!r}: {exc}", line, column) from None
+            detail = exc.problem if isinstance(exc, yaml.MarkedYAMLError) and exc.problem else exc
+            raise ParseError(f"{self.what}: unreadable value {node.value[:40]!r}: {detail}", line, column) from None
 
     def build(self, node: yaml.Node, where: str) -> Any:
         # Depth is bounded by check_events, so this recursion is bounded too.
