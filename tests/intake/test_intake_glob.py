@@ -114,3 +114,19 @@ def test_agrees_with_npms_own_minimatch(tmp_path: Path) -> None:
     ]
     assert mismatches == []
     assert len(cases) > 3000
+
+
+def test_literal_screen_never_rules_out_a_real_match() -> None:
+    """`cannot_match` (the packlist's fast reject) is only ever True where no variant the packlist tries matches."""
+    extra = ["CVS", "x/CVS/y", "NPM-DEBUG.LOG", "a/.DS_Store/b", "archived-packages/x", "Config.GYPI", "lib/A.JS"]
+    screened = 0
+    for pattern in [*PATTERNS, ".npmignore", "npm-debug.log", "**/CVS/**", "**/.DS_Store/**", "/archived-packages/**"]:
+        rule = Glob.compile(pattern)
+        for path in PATHS + extra:
+            entry = path.strip("/")
+            if not rule.cannot_match(entry):
+                continue
+            screened += 1
+            for variant in (entry, "/" + entry, entry + "/", "/" + entry + "/", entry.rsplit("/", 1)[-1] + "/"):
+                assert not rule.match(variant), (pattern, variant)
+    assert screened > 100  # the screen really rejects most pairs, so the assertion above is exercised

@@ -1,8 +1,11 @@
 """Exact, non-executable serialization of per-file results, and canonical digests of configs.
 
-Results are stored as JSON with tags for tuples, frozensets, enums and dataclasses, so a value read back is equal
-(==, same types) to the value written. Decoding only builds the dataclasses registered in `_TYPES`: a cache row can
-never name a class or run code (no pickle), so a tampered cache can at worst produce a decode error.
+Results are stored as compact JSON (`dumps` / `loads`): a tuple is a JSON array, a registered dataclass is
+`{"Name": [field values in declared order]}`, and the rarer lists, frozensets, dicts, bytes and enums are one-key
+objects tagged `l`, `s`, `d`, `b`, `e`. A value read back is equal (==, same types) to the value written. Decoding
+runs in json's object hook and only builds the dataclasses registered in `_TYPES`, with exactly their field count,
+and the enums in `_ENUMS`: a cache row can never name a class or run code (no pickle), so a tampered cache can at
+worst produce a decode error. `digest` keeps its own canonical (sorted, tagged) encoding for config digests.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from extgate.scoring.symbols import FileSymbols
 # Part of every cache key (runner.task_key): bump it when a stored type gains or changes a field, so rows written
 # before are never read as the new shape (a missing field would silently decode as its default).
 # 2: FileAnalysis.symbols (scoring's declarations from the code gate's tree)
-FORMAT = 2
+# 3: positional rows (tuples as arrays, dataclasses as {"Name": [fields]}) decoded in json's object hook
+FORMAT = 3
 
 _TYPES: dict[str, type[Any]] = {
     "FileAnalysis": FileAnalysis,
@@ -63,45 +67,94 @@ def _encode(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
-def _decode(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
+# -- rows: positional, decoded bottom-up by json's C scanner calling `_hook` for each object ----------------------
+_NAMES: dict[type[Any], str] = {cls: name for name, cls in _TYPES.items()}
+_FIELDS: dict[type[Any], tuple[str, ...]] = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _NAMES}
+_TAGS = frozenset({"l", "s", "d", "b", "e"})
+assert not _TAGS & set(_TYPES)
+
+
+class _List(list[Any]):
+    """A decoded Python list, marked so the array-to-tuple pass leaves it a list."""
+
+
+def _pack(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
         return value
+    if kind is tuple:
+        return [_pack(v) for v in value]
+    name = _NAMES.get(kind)
+    if name is not None:
+        return {name: [_pack(getattr(value, f)) for f in _FIELDS[kind]]}
+    if isinstance(value, enum.Enum):  # before str/int: a StrEnum is also a str
+        return {"e": [type(value).__name__, value.value]}
+    if isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple):
+        return [_pack(v) for v in value]
     if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if not isinstance(value, dict) or len(value) != 1:
-        raise DecodeError("unexpected value")
-    ((tag, body),) = value.items()
-    if tag == "t" and isinstance(body, list):
-        return tuple(_decode(v) for v in body)
-    if tag == "s" and isinstance(body, list):
-        return frozenset(_decode(v) for v in body)
-    if tag == "d" and isinstance(body, list):
-        return {_decode(k): _decode(v) for k, v in body}
-    if tag == "b" and isinstance(body, str):
-        return bytes.fromhex(body)
-    if tag == "e" and isinstance(body, list) and len(body) == 2 and body[0] in _ENUMS:
+        return {"l": [_pack(v) for v in value]}
+    if isinstance(value, (frozenset, set)):
+        items = [_pack(v) for v in value]
+        return {"s": sorted(items, key=lambda v: json.dumps(v, sort_keys=True))}
+    if isinstance(value, bytes):
+        return {"b": [value.hex()]}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # unregistered: decoding refuses it
+        if type(value).__name__ in _TAGS:
+            raise TypeError(f"cannot encode {type(value).__name__}")
+        return {type(value).__name__: [_pack(getattr(value, f.name)) for f in dataclasses.fields(value)]}
+    if isinstance(value, dict) or (hasattr(value, "items") and hasattr(value, "keys")):  # FrozenMap and co.
+        return {"d": [[_pack(k), _pack(v)] for k, v in value.items()]}
+    raise TypeError(f"cannot encode {type(value).__name__}")
+
+
+def _tuples(value: Any) -> Any:
+    """JSON arrays (Python lists after json) back to tuples, all the way down; marked lists become lists."""
+    kind = type(value)
+    if kind is list:
+        return tuple([_tuples(v) for v in value])
+    if kind is _List:
+        return list(value)
+    return value
+
+
+def _hook(obj: dict[str, Any]) -> Any:
+    if len(obj) != 1:
+        raise DecodeError("unexpected object")
+    ((tag, body),) = obj.items()
+    if type(body) is not list:
+        raise DecodeError(f"unexpected body for {tag!r}")
+    cls = _TYPES.get(tag)
+    if cls is not None:
+        if len(body) != len(_FIELDS[cls]):
+            raise DecodeError(f"wrong field count for {tag}")
+        return cls(*[_tuples(v) if type(v) is list or type(v) is _List else v for v in body])
+    if tag == "e" and len(body) == 2 and body[0] in _ENUMS:
         return _ENUMS[body[0]](body[1])
-    if tag == "c" and isinstance(body, list) and len(body) == 2 and body[0] in _TYPES and isinstance(body[1], dict):
-        cls = _TYPES[body[0]]
-        names = {f.name for f in dataclasses.fields(cls)}
-        if set(body[1]) - names:
-            raise DecodeError(f"unknown fields for {body[0]}")
-        return cls(**{k: _decode(v) for k, v in body[1].items()})
+    if tag == "l":
+        return _List([_tuples(v) for v in body])
+    if tag == "s":
+        return frozenset([_tuples(v) for v in body])
+    if tag == "d" and all(type(pair) is list and len(pair) == 2 for pair in body):
+        return {_tuples(k): _tuples(v) for k, v in body}
+    if tag == "b" and len(body) == 1 and isinstance(body[0], str):
+        return bytes.fromhex(body[0])
     raise DecodeError(f"unknown tag {tag!r}")
 
 
-_EMPTY = '{"t":[]}'
+_EMPTY = "[]"
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(_encode(value), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(_pack(value), separators=(",", ":"), ensure_ascii=False)
 
 
 def loads(text: str) -> Any:
     if text == _EMPTY:  # most files have no content hits
         return ()
     try:
-        return _decode(json.loads(text))
+        return _tuples(json.loads(text, object_hook=_hook))
     except DecodeError:
         raise
     except (ValueError, TypeError, KeyError, RecursionError) as exc:

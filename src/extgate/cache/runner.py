@@ -76,17 +76,46 @@ def _shutdown() -> None:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def task_key(fn: Callable[..., Any], call: Sequence[Any], config_digest: str) -> str:
+def task_key(
+    fn: Callable[..., Any],
+    call: Sequence[Any],
+    config_digest: str,
+    digest_of: Callable[[bytes], bytes] = lambda data: hashlib.sha256(data).digest(),
+) -> str:
     h = hashlib.sha256()
     for part in (__version__, str(codec.FORMAT), f"{fn.__module__}.{fn.__qualname__}", config_digest):
         h.update(part.encode())
         h.update(b"\0")
     for arg in call:
         if isinstance(arg, bytes):
-            h.update(b"b" + hashlib.sha256(arg).digest())
+            h.update(b"b" + digest_of(arg))
         else:
             h.update(b"s" + str(arg).encode("utf-8", "surrogatepass") + b"\0")
     return h.hexdigest()
+
+
+class _Digests:
+    """sha256 of file contents, computed once per bytes object for this runner (the code gate, the content gate and
+    scoring pass the same `Entry.data` objects). Keyed by identity, holding the object so its id is never reused;
+    a runner kept across checks forgets everything past HELD bytes rather than keep old packages alive."""
+
+    HELD = 256 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[bytes, bytes]] = {}
+        self._held = 0
+
+    def __call__(self, data: bytes) -> bytes:
+        known = self._seen.get(id(data))
+        if known is not None and known[0] is data:
+            return known[1]
+        digest = hashlib.sha256(data).digest()
+        if self._held + len(data) > self.HELD:
+            self._seen.clear()
+            self._held = 0
+        self._seen[id(data)] = (data, digest)
+        self._held += len(data)
+        return digest
 
 
 def _cacheable(result: Any) -> bool:
@@ -110,6 +139,7 @@ class FileRunner:
         self.jobs = max(1, jobs)
         self.min_files = PARALLEL_MIN_FILES
         self.min_bytes = PARALLEL_MIN_BYTES
+        self._digests = _Digests()
 
     @classmethod
     def from_options(cls, use_cache: bool, cache_dir: str | None, jobs: int | None) -> FileRunner:
@@ -126,7 +156,7 @@ class FileRunner:
 
     def map(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]:
         config_digest = codec.digest(config)
-        keys = [task_key(fn, call, config_digest) for call in calls]
+        keys = [task_key(fn, call, config_digest, self._digests) for call in calls]
         cached = self.cache.get_many(keys)
         results: list[Any] = [cached.get(key) for key in keys]
         missing = [i for i, result in enumerate(results) if result is None]
@@ -150,6 +180,7 @@ class FileRunner:
 
     def close(self) -> None:
         self.cache.close()
+        self._digests = _Digests()
 
 
 SERIAL = FileRunner()

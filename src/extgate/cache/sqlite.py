@@ -8,11 +8,11 @@ discarded and rebuilt; if that fails too the run continues uncached. Every such 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ class SqliteResultCache:
             return None
 
     def _mac(self, key: str, value: str) -> str:
-        return hmac.new(self._secret, f"{key}\0{value}".encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._secret, f"{key}\0{value}".encode(), "sha256").hex()
 
     def get(self, key: str) -> Any | None:
         return self.get_many([key]).get(key)
@@ -107,12 +107,21 @@ class SqliteResultCache:
                 self._db.executemany("INSERT OR REPLACE INTO results (key, value, mac) VALUES (?, ?, ?)", rows)
         except sqlite3.Error as exc:
             self._broken(exc)
+            return
+        _mark_sound(self.path)
 
     def _broken(self, exc: sqlite3.Error) -> None:
         self.notes.append(f"cache: {self.path} failed while in use ({exc}); continuing without the file cache")
-        self.close()
+        _forget(self.path)
+        self._close()
 
     def close(self) -> None:
+        sound = self._db is not None and _sound.get(str(self.path)) == _signature(self.path)
+        self._close()
+        if sound:  # closing checkpoints the WAL into the database: our own write, still sound
+            _mark_sound(self.path)
+
+    def _close(self) -> None:
         if self._db is not None:
             try:
                 self._db.close()
@@ -120,15 +129,48 @@ class SqliteResultCache:
                 self._db = None
 
 
+# The database files as this process last left them or found them sound: (path -> stat of the file and its WAL).
+# `quick_check` reads the whole database, so it runs when the files changed since (another process wrote, or
+# something damaged them), not on every check of a warm process. Damage it cannot see still fails closed: rows are
+# HMAC-verified and a failing query drops the cache for that check with a note.
+_sound: dict[str, tuple[object, ...]] = {}
+_sound_lock = threading.Lock()
+
+
+def _signature(path: Path) -> tuple[object, ...]:
+    out: list[object] = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(f"{path}{suffix}")
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def _mark_sound(path: Path) -> None:
+    with _sound_lock:
+        _sound[str(path)] = _signature(path)
+
+
+def _forget(path: Path) -> None:
+    with _sound_lock:
+        _sound.pop(str(path), None)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
+    with _sound_lock:  # before opening: opening in WAL mode creates the WAL file
+        known = _sound.get(str(path)) == _signature(path)
     db = sqlite3.connect(path, timeout=10.0, check_same_thread=False)
     try:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        (check,) = db.execute("PRAGMA quick_check").fetchone()
-        if check != "ok":
-            raise sqlite3.DatabaseError(f"integrity check: {check}")
+        if not known:
+            (check,) = db.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {check}")
         with db:
             db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
             db.execute(
@@ -139,8 +181,10 @@ def _connect(path: Path) -> sqlite3.Connection:
         if schema != str(SCHEMA):
             raise sqlite3.DatabaseError(f"schema {schema}, expected {SCHEMA}")
     except BaseException:
+        _forget(path)
         db.close()
         raise
+    _mark_sound(path)
     return db
 
 

@@ -78,6 +78,8 @@ def _describe(char: str) -> str:
 
 
 def _unsafe_chars(text: str) -> list[str]:
+    if text.isascii() and text.isprintable():  # no ASCII character is Cf/Cs/Co or invisible; Cc is not printable
+        return []
     found: list[str] = []
     for char in text:
         if char in _INVISIBLE or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co"):
@@ -192,7 +194,10 @@ def _duplicates(ctx: GateContext, package: Package) -> Iterator[Finding]:
 
 
 def _fold(path: str) -> str:
-    return unicodedata.normalize("NFC", path).casefold()
+    """The name a case-insensitive, normalization-insensitive file system sees. Windows also drops trailing dots
+    and spaces from every path segment (`index.js.` and `index.js ` open `index.js`)."""
+    folded = unicodedata.normalize("NFC", path).casefold()
+    return "/".join(segment.rstrip(". ") or segment for segment in folded.split("/"))
 
 
 def _case_collisions(ctx: GateContext, package: Package) -> Iterator[Finding]:
@@ -207,8 +212,8 @@ def _case_collisions(ctx: GateContext, package: Package) -> Iterator[Finding]:
             reported.add(entry.path)
             yield ctx.finding(
                 "archive/case-collision",
-                f"{entry.path} and {other} differ only in letter case or Unicode normalization; on macOS and "
-                "Windows one overwrites the other on install. Rename one of them.",
+                f"{entry.path!r} and {other!r} differ only in letter case, Unicode normalization or trailing dots "
+                "and spaces; on macOS and Windows one overwrites the other on install. Rename one of them.",
                 path=entry.path,
                 evidence=f"{other}|{entry.path}",
                 properties=_props(entry, collides_with=other),
@@ -217,11 +222,13 @@ def _case_collisions(ctx: GateContext, package: Package) -> Iterator[Finding]:
 
 def _nested(ctx: GateContext, package: Package) -> Iterator[Finding]:
     suffixes = ctx.profile.nested_archive_suffixes
+    any_suffix = tuple(suffixes)
     for entry in package.entries:
         if entry.kind is not EntryKind.FILE:
             continue
         by_magic = archive_kind(entry.data[:512]) if entry.data else None
-        by_name = next((s for s in suffixes if entry.name.lower().endswith(s)), None)
+        lower = entry.name.lower()
+        by_name = next((s for s in suffixes if lower.endswith(s)), None) if lower.endswith(any_suffix) else None
         if by_magic is None and by_name is None:
             continue
         how = f"its bytes are {by_magic} data" if by_magic else f"its name ends in {by_name}"

@@ -10,6 +10,7 @@ import bz2
 import gzip
 import io
 import lzma
+from collections.abc import Callable
 from dataclasses import replace
 from types import MappingProxyType
 from typing import BinaryIO, cast
@@ -171,14 +172,54 @@ def _read_head(stream: BinaryIO) -> bytes:
     return head
 
 
+class Streams:
+    """bzip2 / xz decompressed as their file classes read them (stream after stream), except that bytes after a
+    stream that are neither another stream nor zero padding raise OSError instead of being ignored: they are
+    somewhere a second archive could hide, which the gzip reader already refuses."""
+
+    def __init__(self, raw: Readable, make: Callable[[], bz2.BZ2Decompressor | lzma.LZMADecompressor]) -> None:
+        self._raw = raw
+        self._make = make
+        self._decompressor = make()
+        self._done = False
+
+    def read(self, size: int = -1, /) -> bytes:
+        size = CHUNK if size is None or size < 0 else size
+        while not self._done:
+            current = self._decompressor
+            if current.eof:
+                rest = current.unused_data or self._raw.read(CHUNK)
+                while rest and not rest.strip(b"\0"):  # zero padding between or after streams is allowed
+                    rest = self._raw.read(CHUNK)
+                if not rest:
+                    self._done = True
+                    break
+                rest = rest.lstrip(b"\0")
+                self._decompressor = self._make()
+                try:
+                    out = self._decompressor.decompress(rest, size)
+                except (OSError, lzma.LZMAError) as exc:
+                    raise OSError(f"data after the end of the compressed stream is not a stream ({exc})") from None
+            elif current.needs_input:
+                chunk = self._raw.read(CHUNK)
+                if not chunk:
+                    raise EOFError("the compressed stream ends before its end-of-stream marker")
+                out = current.decompress(chunk, size)
+            else:
+                out = current.decompress(b"", size)
+            if out:
+                return out
+        return b""
+
+
 def _read_tar(raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimits) -> tuple[list[Entry], list[Issue]]:
     decompressed: Readable
     if kind == "gzip":
         decompressed = gzip.GzipFile(fileobj=cast(BinaryIO, raw), mode="rb")
     elif kind == "bzip2":
-        decompressed = bz2.BZ2File(cast(BinaryIO, raw))
+        decompressed = Streams(raw, bz2.BZ2Decompressor)
     elif kind == "xz":
-        decompressed = lzma.LZMAFile(cast(BinaryIO, raw))  # noqa: SIM115 - wraps `raw`, owns nothing
+        decompressed = Streams(raw, lzma.LZMADecompressor)
     else:
         decompressed = raw
     counter = StreamCounter(decompressed, stream_cap(limits), source_count=lambda: raw.count)

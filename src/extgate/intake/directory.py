@@ -15,7 +15,7 @@ from pathlib import Path
 
 from extgate.intake.interface import IntakeLimits
 from extgate.intake.limits import Budget, LimitReached, issue
-from extgate.intake.npm_packlist import kind_of_mode, lstat_inside, packlist
+from extgate.intake.npm_packlist import MISSING, kind_of_mode, lstat_inside, packlist, unreadable
 from extgate.intake.swamp_publish import swamp_publish_set
 from extgate.model import Entry, EntryKind, Issue, Package
 
@@ -134,7 +134,9 @@ def whole_tree(root: str, max_entries: int) -> tuple[list[str], list[Issue]]:
         rel_dir = stack.pop()
         try:
             names = sorted(os.listdir(os.path.join(root, rel_dir) if rel_dir else root))
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in MISSING:
+                issues.append(unreadable(rel_dir, exc, "listed"))
             continue
         examined += len(names)
         if examined > max_entries:
@@ -151,7 +153,9 @@ def whole_tree(root: str, max_entries: int) -> tuple[list[str], list[Issue]]:
             rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
                 st = os.lstat(os.path.join(root, rel))
-            except OSError:
+            except OSError as exc:
+                if exc.errno not in MISSING:
+                    issues.append(unreadable(rel, exc, "looked at"))
                 continue
             if stat.S_ISDIR(st.st_mode):
                 if name not in SKIPPED_IN_ALL_FILES:
@@ -173,7 +177,12 @@ def read_directory(path: Path, *, limits: IntakeLimits, all_files: bool = False)
         selection = dict.fromkeys(paths)
     elif manifest is not None:
         selection = swamp_publish_set(
-            root, manifest, reader.data, lambda rel: read_config(root, rel), max_files=2 * limits.max_files + 1000
+            root,
+            manifest,
+            reader.data,
+            lambda rel: read_config(root, rel),
+            max_files=2 * limits.max_files + 1000,
+            issues=issues,
         )
     else:
         walk = packlist(root, max_entries=max_walk_entries(limits), json_limit=limits.max_file_bytes)

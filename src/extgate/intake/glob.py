@@ -271,6 +271,19 @@ def _level_one(parts: list[str]) -> list[str]:
     return out or [""]
 
 
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~*?-]+")
+
+
+def _literals(parts: list[str]) -> tuple[str, ...]:
+    """Lower-case literal runs of the pattern's plain segments (only letters, digits, `._~-` and the wildcards `*`
+    `?`): each segment matches exactly one path segment, so a full match contains every run."""
+    pieces: list[str] = []
+    for part in parts:
+        if part != "**" and _PLAIN_SEGMENT.fullmatch(part):
+            pieces += [piece.lower() for piece in re.split(r"[*?]+", part) if piece]
+    return tuple(pieces)
+
+
 @dataclass(frozen=True, slots=True)
 class Glob:
     """One compiled rule line. `negate` is True for `!pattern`; `match` ignores it (flipNegate), like npm."""
@@ -283,6 +296,16 @@ class Glob:
     raw_parts: tuple[tuple[str, ...], ...]
     match_base: bool = True
     dot: bool = True
+    # per alternative, literal text any full match must contain (lower case); None when some alternative has none
+    required: tuple[tuple[str, ...], ...] | None = None
+
+    def cannot_match(self, text: str) -> bool:
+        """True when no full (non-partial) match of `text`, or of `text` with slashes added, is possible: some
+        literal every alternative needs is absent. ASCII text only (case folding beyond ASCII is not simple)."""
+        if self.required is None or not text.isascii():
+            return False
+        low = text.lower()
+        return not any(all(piece in low for piece in alternative) for alternative in self.required)
 
     @classmethod
     def compile(cls, pattern: str, *, nocase: bool = True, match_base: bool = True, dot: bool = True) -> Glob:
@@ -296,6 +319,7 @@ class Glob:
         body = pattern[bangs:]
         raw: list[tuple[str, ...]] = []
         sets: list[tuple[Part, ...]] = []
+        required: list[tuple[str, ...]] = []
         seen: set[str] = set()
         for expanded in brace_expand(body):
             if expanded in seen:
@@ -307,7 +331,9 @@ class Glob:
             if any(c is None for c in compiled):
                 continue
             sets.append(tuple(c for c in compiled if c is not None))
-        return cls(pattern, negate, False, False, tuple(sets), tuple(raw), match_base, dot)
+            required.append(_literals(parts) if nocase else ())
+        needed = None if not required or not all(required) else tuple(required)
+        return cls(pattern, negate, False, False, tuple(sets), tuple(raw), match_base, dot, needed)
 
     @property
     def is_relative(self) -> bool:
@@ -338,8 +364,11 @@ class Glob:
     def _bad_dot(self, name: str) -> bool:
         return name in (".", "..") or (not self.dot and name.startswith("."))
 
-    def _match_one(self, file: list[str], pattern: tuple[Part, ...], partial: bool, fi: int, pi: int) -> bool:
-        fl, pl = len(file), len(pattern)
+    def _match_one(
+        self, file: list[str], pattern: tuple[Part, ...], partial: bool, fi: int, pi: int, end: int | None = None
+    ) -> bool:
+        """`file[:end]` (without copying it: callers scan every position of long paths) against `pattern`."""
+        fl, pl = len(file) if end is None else min(end, len(file)), len(pattern)
         while fi < fl and pi < pl:
             part, name = pattern[pi], file[fi]
             if isinstance(part, _Globstar):
@@ -363,7 +392,7 @@ class Glob:
         tail = () if partial else pattern[last + 1 :]
         fi = 0
         if head:
-            if not self._match_one(file[: len(head)], head, partial, 0, 0):
+            if not self._match_one(file, head, partial, 0, 0, len(head)):
                 return False
             fi = len(head)
         tail_match = 0
@@ -426,7 +455,7 @@ class Glob:
             steps[0] -= 1
             if steps[0] < 0:
                 return None  # pathological pattern: no match, like minimatch past its recursion limit
-            hit = self._match_one(file[: fi + len(body)], body, partial, fi, 0)
+            hit = self._match_one(file, body, partial, fi, 0, fi + len(body))
             if hit and depth < MAX_GLOBSTAR_DEPTH:
                 sub = self._match_sections(
                     file, sections, fi + len(body), index + 1, partial, depth + 1, saw_tail, steps

@@ -21,9 +21,12 @@ Differences, on purpose: npm silently drops symlinks and special files; extgate 
 
 from __future__ import annotations
 
+import errno
+import functools
 import json
 import os
 import posixpath
+import re
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -116,6 +119,37 @@ def lstat_inside(root: str, rel: str) -> os.stat_result | None:
     return result
 
 
+MISSING = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
+
+
+def unreadable(rel: str, exc: OSError, what: str = "read") -> Issue:
+    """The fail-closed report for a path of the tree that exists but cannot be read or listed: what npm (or swamp)
+    would publish from there is unknown, so the check must not pass as if it were absent."""
+    reason = exc.strerror or type(exc).__name__
+    return issue(
+        "archive/corrupt",
+        f"{rel or '.'} cannot be {what} ({reason}): what it holds was not scanned, so what would be published is "
+        "unknown. Fix its permissions, or run extgate as the user that publishes.",
+        rel or None,
+        unreadable=True,
+    )
+
+
+def access_problem(root: str, rel: str) -> Issue | None:
+    """Why `root/rel` cannot be looked at when the reason is not that it is missing (a folder on the way that
+    cannot be searched: EACCES), as an `unreadable` issue for the deepest folder reached; None otherwise."""
+    current = ""
+    for part in (p for p in rel.split("/") if p):
+        current = f"{current}/{part}" if current else part
+        try:
+            os.lstat(os.path.join(root, current))
+        except OSError as exc:
+            if exc.errno in MISSING:
+                return None
+            return unreadable(posixpath.dirname(current), exc, "searched")
+    return None
+
+
 def first_link(root: str, rel: str) -> str | None:
     """The first component of `rel` (below `root`) that is a symlink, or None."""
     current = ""
@@ -202,7 +236,9 @@ class _Walker:
     def run(self) -> None:
         try:
             names = sorted(os.listdir(self.abspath))
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in MISSING:
+                self.walk.issues.append(unreadable(self.rel, exc, "listed"))
             return
         if not self.walk.examine(len(names), self.rel):
             return
@@ -227,7 +263,9 @@ class _Walker:
         rel = f"{self.rel}/{name}" if self.rel else name
         try:
             st = os.lstat(os.path.join(self.abspath, name))
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in MISSING:
+                self.walk.issues.append(unreadable(rel, exc, "looked at"))
             return
         kind = kind_of_mode(st.st_mode)
         if kind is EntryKind.DIRECTORY:
@@ -265,13 +303,16 @@ class _Walker:
             self.package = read_json(path, self.walk.json_limit) or {}
             self._process_package(self.package)
             return
-        st = lstat_inside(self.walk.root, f"{self.rel}/{name}" if self.rel else name)
+        rel = f"{self.rel}/{name}" if self.rel else name
+        st = lstat_inside(self.walk.root, rel)
         if st is None or not stat.S_ISREG(st.st_mode):
             return
         try:
             with open(path, "rb") as handle:
                 text = handle.read(MAX_IGNORE_FILE).decode("utf-8", "replace")
-        except OSError:
+        except OSError as exc:
+            # npm pack fails on an ignore file it cannot read; guessing "no rules" could scan a different set
+            self.walk.issues.append(unreadable(rel, exc))
             return
         self.rules[name] = compile_rules(text)
 
@@ -305,7 +346,7 @@ class _Walker:
             strict.append(f"!/{main}")
         for target in _bin_paths(pkg.get("bin"), pkg.get("name")):
             strict.append(f"!/{target}")
-        self.rules[_STRICT_RULES] = _compiled(strict)
+        self.rules[_STRICT_RULES] = _compiled(tuple(strict))
 
     def filter_entry(self, entry: str, partial: bool = False, basename: str | None = None) -> bool:
         included = True
@@ -313,8 +354,12 @@ class _Walker:
             included = self.parent.filter_entry(f"{self.basename}/{entry}", partial, basename or entry)
             if not included and not self.exact:
                 return False
+        low = entry.lower() if entry.isascii() else None
         for key in self.ignore_files:
-            for rule in self.rules.get(key) or ():
+            rules = self.rules.get(key)
+            if not rules or (included and low is not None and _screened_out(rules, low)):
+                continue  # none of its exclusions can match, and while included its negations do not apply
+            for rule in rules:
                 if rule.negate == included:
                     continue
                 if _rule_matches(rule, entry, partial, basename):
@@ -323,6 +368,10 @@ class _Walker:
 
 
 def _rule_matches(rule: Glob, entry: str, partial: bool, basename: str | None) -> bool:
+    # every variant below contains `entry` (the basename is its last segment): a literal the rule needs that is
+    # absent from it rules out all full matches -- what makes deep and wide trees cheap to filter
+    if rule.cannot_match(entry) and not (partial and rule.negate):
+        return False
     if rule.match("/" + entry) or rule.match(entry):
         return True
     if not partial:
@@ -339,8 +388,34 @@ def _rule_matches(rule: Glob, entry: str, partial: bool, basename: str | None) -
     return False
 
 
-def _compiled(lines: Sequence[str]) -> tuple[Glob, ...]:
+@functools.lru_cache(maxsize=1024)
+def _compiled(lines: tuple[str, ...]) -> tuple[Glob, ...]:
+    """Rule sets are compiled once per process: the defaults are the same for every folder of every walk."""
     return compile_rules("\n".join(lines))
+
+
+_SCREENS: dict[int, tuple[tuple[Glob, ...], re.Pattern[str] | None]] = {}
+
+
+def _screened_out(rules: tuple[Glob, ...], low: str) -> bool:
+    """True when no exclusion (non-negated rule) of `rules` can fully match the lower-case ASCII `low`: one
+    regex search for the longest literal of every alternative instead of every rule in turn."""
+    cached = _SCREENS.get(id(rules))
+    if cached is None or cached[0] is not rules:
+        if len(_SCREENS) > 4096:
+            _SCREENS.clear()
+        pieces: set[str] = set()
+        screen: re.Pattern[str] | None = None
+        exclusions = [rule for rule in rules if not rule.negate and not rule.comment]
+        if all(rule.required is not None for rule in exclusions):
+            for rule in exclusions:
+                pieces.update(max(alternative, key=len) for alternative in rule.required or ())
+            screen = re.compile("|".join(re.escape(p) for p in sorted(pieces))) if pieces else None
+            if not pieces:
+                screen = re.compile(r"(?!)")  # nothing to exclude
+        cached = _SCREENS[id(rules)] = (rules, screen)  # the tuple is kept, so its id is not reused
+    screen = cached[1]
+    return screen is not None and screen.search(low) is None
 
 
 def _bin_paths(bin_field: object, name: object) -> list[str]:

@@ -39,9 +39,14 @@ def is_tar_header(block: bytes) -> bool:
     return stored == computed
 
 
+# most files start with a byte no leading magic starts with: then only the magics at other offsets can match
+_FIRST_BYTES = frozenset(magic[0] for magic, offset, _ in _MAGIC if offset == 0)
+_NOT_AT_START = tuple(m for m in _MAGIC if m[1] != 0)
+
+
 def archive_kind(head: bytes) -> str | None:
     """The archive or compression format the bytes start with, or None."""
-    for magic, offset, kind in _MAGIC:
+    for magic, offset, kind in _MAGIC if head[:1] and head[0] in _FIRST_BYTES else _NOT_AT_START:
         if head[offset : offset + len(magic)] == magic:
             return kind
     if is_tar_header(head[:512]):

@@ -31,8 +31,9 @@ from typing import Any
 import yaml
 
 from extgate import safeyaml
-from extgate.intake.npm_packlist import first_link, lstat_inside
+from extgate.intake.npm_packlist import MISSING, access_problem, first_link, lstat_inside, unreadable
 from extgate.intake.ts_imports import relative_specifiers, resolve
+from extgate.model import Issue
 
 TYPED_DIRS: Mapping[str, tuple[str, str, str]] = {
     # manifest key -> (marker key, default folder, archive folder)
@@ -97,6 +98,7 @@ class SwampSelection:
         self.load = load
         self.max_files = max_files
         self.selected: dict[str, str | None] = {}
+        self.issues: list[Issue] = []  # what could not be looked at (fails closed: never taken as absent)
 
     def add(self, rel: str, archive_path: str | None) -> None:
         if len(self.selected) < self.max_files or rel in self.selected:
@@ -110,7 +112,13 @@ class SwampSelection:
         link = first_link(self.root, rel)
         if link is not None:
             self.add(link, None)
+        else:
+            self._problem(access_problem(self.root, rel))
         return False
+
+    def _problem(self, found: Issue | None) -> None:
+        if found is not None and all(i.path != found.path for i in self.issues):
+            self.issues.append(found)
 
     def is_dir(self, rel: str) -> bool:
         st = lstat_inside(self.root, rel)
@@ -199,7 +207,9 @@ class SwampSelection:
     def _collect(self, folder: str, archive: str, depth: int = 0) -> None:
         try:
             names = sorted(os.listdir(os.path.join(self.root, folder)))
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in MISSING:
+                self._problem(unreadable(folder, exc, "listed"))
             return
         for name in names:
             rel = f"{folder}/{name}"
@@ -212,7 +222,9 @@ class SwampSelection:
     def _docs(self) -> None:
         try:
             names = sorted(os.listdir(os.path.join(self.root, self.manifest_dir or ".")))
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in MISSING:
+                self._problem(unreadable(self.manifest_dir, exc, "listed"))
             return
         for name in names:
             rel = _join(self.manifest_dir, name)
@@ -221,8 +233,19 @@ class SwampSelection:
 
 
 def swamp_publish_set(
-    root: str, manifest_rel: str, load: Loader, load_config: Loader, *, max_files: int
+    root: str,
+    manifest_rel: str,
+    load: Loader,
+    load_config: Loader,
+    *,
+    max_files: int,
+    issues: list[Issue] | None = None,
 ) -> dict[str, str | None]:
     """Relative path -> archive path (None when the same) of everything the manifest at `manifest_rel` publishes.
-    `load` reads a file that is published (counted, cached); `load_config` one that only informs the selection."""
-    return SwampSelection(root, manifest_rel, load, load_config, max_files).run()
+    `load` reads a file that is published (counted, cached); `load_config` one that only informs the selection.
+    Folders that cannot be listed or searched are appended to `issues` (archive/corrupt)."""
+    selection = SwampSelection(root, manifest_rel, load, load_config, max_files)
+    selected = selection.run()
+    if issues is not None:
+        issues += selection.issues
+    return selected

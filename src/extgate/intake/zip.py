@@ -45,14 +45,68 @@ def _directory_size(stream: BinaryIO) -> tuple[int, int] | None:
     if at < 0 or at + 22 > len(tail):
         return None
     entries, size = struct.unpack("<HI", tail[at + 10 : at + 16])
-    if (entries == 0xFFFF or size == 0xFFFFFFFF) and at >= 20 and tail[at - 20 : at - 16] == _ZIP64_LOCATOR:
+    if entries != 0xFFFF and size != 0xFFFFFFFF:
+        return int(entries), int(size)
+    # the values defer to a zip64 end record: without one they are not counts at all
+    if at >= 20 and tail[at - 20 : at - 16] == _ZIP64_LOCATOR:
         (record_at,) = struct.unpack("<Q", tail[at - 12 : at - 4])
         if record_at + 56 <= end:
             stream.seek(record_at)
             record = stream.read(56)
             if record[:4] == b"PK\x06\x06":
                 entries, size = struct.unpack("<QQ", record[32:48])
-    return int(entries), int(size)
+                return int(entries), int(size)
+    raise zipfile.BadZipFile(
+        "the end-of-central-directory record defers its entry count or size to a zip64 record that is not there"
+    )
+
+
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")  # local file header, fixed part
+_UNKNOWN_SIZE = 0xFFFFFFFF
+
+
+def _zip64_sizes(extra: bytes) -> tuple[int | None, int | None]:
+    """(uncompressed, compressed) from a local header's zip64 extra field (0x0001), when present."""
+    at = 0
+    while at + 4 <= len(extra):
+        tag, size = struct.unpack("<HH", extra[at : at + 4])
+        body = extra[at + 4 : at + 4 + size]
+        if tag == 0x0001:
+            values = [struct.unpack("<Q", body[i : i + 8])[0] for i in range(0, len(body) - 7, 8)]
+            return (values[0] if values else None), (values[1] if len(values) > 1 else None)
+        at += 4 + size
+    return None, None
+
+
+def _local_mismatch(stream: BinaryIO, info: zipfile.ZipInfo) -> str | None:
+    """How the member's local header disagrees with its central-directory record, or None. Streaming unzippers
+    read local headers, zip tools and extgate the central directory: any difference lets them extract different
+    data under one name."""
+    stream.seek(info.header_offset)
+    head = stream.read(_LOCAL.size)
+    if len(head) < _LOCAL.size:
+        return "its local header is missing (the archive ends first)"
+    sig, _, flags, method, _, _, crc, csize, usize, name_len, extra_len = _LOCAL.unpack(head)
+    if sig != b"PK\x03\x04":
+        return "its local header is not where the central directory points"
+    stream.seek(name_len, 1)
+    extra = stream.read(extra_len)
+    if method != info.compress_type:
+        return f"compression method {method} in the local header, {info.compress_type} in the central directory"
+    if (flags & 0x1) != (info.flag_bits & 0x1):
+        return "only one of the two headers marks it as encrypted"
+    if flags & 0x8:
+        return None  # sizes and CRC follow the data (a data descriptor): the local header holds zeros by design
+    big_usize, big_csize = _zip64_sizes(extra)
+    if usize == _UNKNOWN_SIZE and big_usize is not None:
+        usize = big_usize
+    if csize == _UNKNOWN_SIZE and big_csize is not None:
+        csize = big_csize
+    for what, local, central in (("size", usize, info.file_size), ("compressed size", csize, info.compress_size),
+                                 ("CRC", crc, info.CRC)):  # fmt: skip
+        if local != central:
+            return f"{what} {local:,} in the local header, {central:,} in the central directory"
+    return None
 
 
 def _kind(info: zipfile.ZipInfo) -> EntryKind:
@@ -98,6 +152,15 @@ def _read_member(
     with archive.open(info) as member:
         data, sha256, read, truncated, found = budget.read(member, path)
         entries.append(replace(entry, size=read, sha256=sha256, data=data, truncated=truncated))
+        if found is None and read != info.file_size:
+            issues.append(
+                issue(
+                    "archive/corrupt",
+                    f"{path} declares {info.file_size:,} bytes but holds {read:,} (a zip64 or size field lies), so "
+                    "tools that trust the field read something else. Re-create the zip with a standard tool.",
+                    path,
+                )
+            )
         if found is not None:
             try:
                 skip(member, budget, path)
@@ -183,6 +246,16 @@ def read_members(stream: BinaryIO, budget: Budget) -> tuple[list[Entry], list[Is
                 )
                 entries.append(entry)
                 continue
+            mismatch = _local_mismatch(stream, info)
+            if mismatch is not None:
+                issues.append(
+                    issue(
+                        "archive/corrupt",
+                        f"{norm}: its local header and the central directory disagree ({mismatch}), so zip tools "
+                        "and streaming unzippers extract different data. Re-create the zip with a standard tool.",
+                        norm,
+                    )
+                )
             listed = len(entries)
             try:
                 data, read = _read_member(archive, info, budget, norm, issues, entries, entry)

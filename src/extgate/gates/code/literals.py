@@ -16,7 +16,7 @@ from functools import cache
 
 from tree_sitter import Query, QueryCursor
 
-from extgate.gates.code.jsresolve import ParseTimeout, parse
+from extgate.gates.code.jsresolve import ParseTimeout, TooDeep, check_depth, check_error_regions, parse
 from extgate.lang import language
 
 _STRINGS = "[(string) (template_string) (regex_pattern)] @s"
@@ -49,7 +49,9 @@ class Spans:
 def javascript(data: bytes, grammar: str, timeout_ms: int) -> Spans:
     try:
         tree = parse(grammar, data, time.monotonic() + timeout_ms / 1000)
-    except ParseTimeout:
+        check_depth(tree)  # the query cannot be cancelled: trees it would take minutes on are not queried
+        check_error_regions(tree)
+    except (ParseTimeout, TooDeep):
         return Spans([])
     nodes = QueryCursor(_query(grammar)).captures(tree.root_node).get("s", ())
     # the quotes are not text: only the inside of a literal counts

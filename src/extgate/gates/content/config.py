@@ -14,6 +14,7 @@ A pack's `data.shared` mapping is merged under each of its rules' matchers (plac
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -106,13 +107,18 @@ def _expand(name: str, params: Mapping[str, Any], rule_id: str) -> str:
     if isinstance(value, Mapping):
         value = [item for items in value.values() for item in items]
     if isinstance(value, (list, tuple)):
-        return trie_regex({str(v).split("/", 1)[0] for v in value})
+        return trie_regex(frozenset(str(v).split("/", 1)[0] for v in value))
     return str(value)
 
 
-def trie_regex(words: set[str]) -> str:
+def trie_regex(words: set[str] | frozenset[str]) -> str:
     """An alternation of literals as a prefix trie (`b(?:it\\.ly|itly\\.ws)`): `re` tries alternatives one by one at
     every position, so 100 hosts as a flat list cost 100 comparisons per byte; as a trie, one or two."""
+    return _trie_regex(frozenset(words))
+
+
+@functools.lru_cache(maxsize=256)  # a pure function of the words; every check builds the same configs again
+def _trie_regex(words: frozenset[str]) -> str:
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
