@@ -17,9 +17,8 @@ from extgate.gates.manifest.parse import ParseError, parse_json, parse_yaml
 from extgate.intake import IntakeLimits, open_source
 from extgate.intake.directory import read_directory
 from extgate.model import Finding, Level, Package
-from extgate.policy import Policy
+from extgate.policy import Policy, PolicyError
 from extgate.rules.registry import RuleRegistry, load_registry
-from extgate.stages import effective_policy
 from extgate.trust.match import affects
 from extgate.trust.osv import record_from
 from extgate.trust.sources import Collected, from_import_maps, from_lockfiles, from_package_json
@@ -106,14 +105,25 @@ _POLICY_PROBES = (
 )
 
 
+@cache
+def rule_levels() -> tuple[dict[str, Level], frozenset[str]]:
+    return {r.id: r.level for r in rules()}, frozenset(r.id for r in rules() if not r.in_archive_ack)
+
+
+_CALLER = Policy.from_mapping({"rules": {"code/dynamic-eval": {"level": "note"}}}, "caller")
+
+
 def policy(data: bytes) -> None:
-    """An in-archive .extgate.toml as the engine reads it (`effective_policy`: TOML -> Policy -> tightened_by),
-    then applied to findings. Unreadable policies become a note there; nothing may raise out of it."""
-    package = Package.from_files({"package.json": MANIFEST, ".extgate.toml": data}, source="fuzz.tgz")
-    effective, _notes = effective_policy(Policy(), package, rules())
-    effective.apply(_POLICY_PROBES)
-    loaded = Policy.from_mapping({"rules": {"code/dynamic-eval": {"level": "note"}}}, "caller")
-    loaded.merged_with(effective).apply(_POLICY_PROBES)
+    """An in-archive .extgate.toml as `stages.effective_policy` reads it (decode, `Policy.from_toml`, where
+    UnicodeDecodeError and PolicyError are the documented refusals, then `tightened_by`), applied to findings; and
+    the same document as a trusted author's policy (`merged_with`). The rule-level tables are built once."""
+    try:
+        inside = Policy.from_toml(data.decode("utf-8"), "archive:.extgate.toml")
+    except (UnicodeDecodeError, PolicyError):
+        return
+    defaults, trusted_only = rule_levels()
+    _CALLER.tightened_by(inside, defaults, trusted_only).apply(_POLICY_PROBES)
+    inside.merged_with(_CALLER).apply(_POLICY_PROBES)
 
 
 def directory(data: bytes, root: Path) -> None:

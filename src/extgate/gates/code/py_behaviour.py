@@ -10,6 +10,7 @@ eu`, `import pathlib as pl`) are followed.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Iterator
 
 from extgate.gates.code.behaviour import CREDENTIAL_READ, HOME, HOME_WRITE, UNKNOWN
@@ -35,9 +36,13 @@ class _Scan:
         self.bindings: dict[str, ast.expr] = {}
         self.findings: list[RawFinding] = []
         self.network = False
-        self.top_level: set[int] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
+        self.calls: list[ast.Call] = []  # in ast.walk order
+        self._tree = tree
+        self._top_level: set[int] | None = None
+        for node in _walk(tree):
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+            elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self.aliases[local] = alias.name if alias.asname else local
@@ -48,8 +53,15 @@ class _Scan:
                 self.network |= node.module.startswith(_NETWORK_MODULES)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.bindings.setdefault(node.targets[0].id, node.value)
-        for stmt in tree.body:
-            self.top_level |= {id(n) for n in _outside_functions(stmt)}
+
+    @property
+    def top_level(self) -> set[int]:
+        """Nodes that run at import (computed only when a finding asks)."""
+        if self._top_level is None:
+            self._top_level = set()
+            for stmt in self._tree.body:
+                self._top_level |= {id(n) for n in _outside_functions(stmt)}
+        return self._top_level
 
     def name(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name):
@@ -203,8 +215,27 @@ def findings(data: bytes, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
         tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []  # the Python analyzer reports unparsable files
+    return tree_findings(tree, cfg, limit)
+
+
+def tree_findings(tree: ast.Module, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
+    """`findings` on the tree the code gate's pre-check already parsed (the same tree `ast.parse(data)` gives)."""
     scan = _Scan(tree, cfg, limit)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            scan.check(node)
+    for call in scan.calls:
+        scan.check(call)
     return scan.findings
+
+
+def _walk(tree: ast.AST) -> Iterator[ast.AST]:
+    """`ast.walk` (the same breadth-first order), with the child loop inlined."""
+    todo = deque([tree])
+    node_type, list_type = ast.AST, list
+    while todo:
+        node = todo.popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                todo.append(value)
+            elif value.__class__ is list_type:
+                todo.extend(item for item in value if isinstance(item, node_type))
+        yield node
