@@ -1,5 +1,5 @@
-"""The pre-check every Python file passes before analysis: `check` (the code gate and scoring, which analyse
-CPython's tree), then, only for the libcst reference analyzer the tests compare with, `parse_module`.
+"""The pre-check every Python file passes before analysis: `check` (the code gate and scoring analyse CPython's
+tree; the libcst analyzer the tests compare with, `tests/gates/code/cst_reference.py`, parses with libcst after it).
 
 The bounds were made for libcst, which extgate analysed Python with before 0.1.0, and are kept as they were so
 that no verdict changes (they also bound the cost of the analysis on CPython's tree).
@@ -20,7 +20,7 @@ and 1,000 nested calls take minutes. So `check` (C parsers only, iterative walks
     libcst builds for the shapes above
     more work than the time budget by a deterministic cost estimate (per node and per level of deep nesting)
 
-and `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
+and the reference's `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
 (`FileAnalysis.skip_reason`), so callers report it instead of crashing or silently skipping the file.
 """
 
@@ -35,8 +35,6 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import libcst as cst
 
 # Cost model, measured with libcst 1.9 (parse + position metadata + one visit): 57-60 us per CPython AST node for
 # ordinary modules (typing.py, inspect.py, _pydecimal.py), up to 110 us per node for data-heavy code (long runs of
@@ -132,19 +130,6 @@ def _parse(text: str) -> ast.Module:
     finally:
         if enabled:
             gc.enable()
-
-
-def parse_module(data: bytes, max_depth: int, budget_ms: int) -> tuple[ast.Module, cst.Module]:
-    """`check`, then libcst; any libcst failure is Unparseable too (it raises KeyError on some inputs)."""
-    tree = check(data, max_depth, budget_ms)
-    try:
-        return tree, cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        raise Unparseable("syntax", f"libcst cannot parse it at line {exc.raw_line}: {exc.message}") from None
-    except RecursionError:
-        raise Unparseable("too-deep", "syntax tree too deep for libcst") from None
-    except Exception as exc:  # a libcst bug on hostile input is a finding, not a crash
-        raise Unparseable("syntax", f"libcst failed on it ({type(exc).__name__})") from None
 
 
 class Shape:

@@ -10,7 +10,6 @@ eu`, `import pathlib as pl`) are followed.
 from __future__ import annotations
 
 import ast
-from collections import deque
 from collections.abc import Iterator
 
 from extgate.gates.code.behaviour import CREDENTIAL_READ, HOME, HOME_WRITE, UNKNOWN
@@ -226,16 +225,15 @@ def tree_findings(tree: ast.Module, cfg: BehaviourConfig, limit: int) -> list[Ra
     return scan.findings
 
 
-def _walk(tree: ast.AST) -> Iterator[ast.AST]:
-    """`ast.walk` (the same breadth-first order), with the child loop inlined."""
-    todo = deque([tree])
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """The nodes in `ast.walk`'s breadth-first order, with the child loop inlined (a list: the queue itself)."""
+    order: list[ast.AST] = [tree]
     node_type, list_type = ast.AST, list
-    while todo:
-        node = todo.popleft()
+    for node in order:  # appending while iterating: each node's children join the end of the queue
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, node_type):
-                todo.append(value)
+                order.append(value)
             elif value.__class__ is list_type:
-                todo.extend(item for item in value if isinstance(item, node_type))
-        yield node
+                order.extend([item for item in value if isinstance(item, node_type)])
+    return order

@@ -169,6 +169,7 @@ class _Collector:
         scopes: list[frozenset[str]] = [frozenset()]
         stack: list[Any] = list(reversed(tree.body))
         inner_attributes: set[int] = set()
+        node_type, list_type = ast.AST, list
         while stack:
             node = stack.pop()
             if node is _POP:
@@ -230,8 +231,14 @@ class _Collector:
                 children = [*node.items, *node.body]
             elif kind is ast.MatchMapping:
                 children = [x for pair in zip(node.keys, node.patterns, strict=True) for x in pair]
-            else:
-                children = list(ast.iter_child_nodes(node))
+            else:  # ast.iter_child_nodes, inlined: this walk visits every node of the file
+                children = []
+                for name in node._fields:
+                    value = getattr(node, name, None)
+                    if isinstance(value, node_type):
+                        children.append(value)
+                    elif value.__class__ is list_type:
+                        children.extend(item for item in value if isinstance(item, node_type))
             stack.extend(reversed(children))
 
     def _joined(
