@@ -10,7 +10,7 @@ eu`, `import pathlib as pl`) are followed.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from extgate.gates.code.behaviour import CREDENTIAL_READ, HOME, HOME_WRITE, UNKNOWN
 from extgate.gates.code.interface import BehaviourConfig, RawFinding
@@ -28,7 +28,7 @@ _NETWORK_MODULES = ("requests", "httpx", "urllib", "aiohttp", "socket", "http.cl
 
 
 class _Scan:
-    def __init__(self, tree: ast.Module, cfg: BehaviourConfig, limit: int) -> None:
+    def __init__(self, tree: ast.Module, cfg: BehaviourConfig, limit: int, nodes: Sequence[ast.AST] = ()) -> None:
         self.cfg = cfg
         self.limit = limit
         self.aliases: dict[str, str] = {}
@@ -38,7 +38,7 @@ class _Scan:
         self.calls: list[ast.Call] = []  # in ast.walk order
         self._tree = tree
         self._top_level: set[int] | None = None
-        for node in _walk(tree):
+        for node in nodes or _walk(tree):
             if isinstance(node, ast.Call):
                 self.calls.append(node)
             elif isinstance(node, ast.Import):
@@ -217,9 +217,12 @@ def findings(data: bytes, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
     return tree_findings(tree, cfg, limit)
 
 
-def tree_findings(tree: ast.Module, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
-    """`findings` on the tree the code gate's pre-check already parsed (the same tree `ast.parse(data)` gives)."""
-    scan = _Scan(tree, cfg, limit)
+def tree_findings(
+    tree: ast.Module, cfg: BehaviourConfig, limit: int, nodes: Sequence[ast.AST] = ()
+) -> list[RawFinding]:
+    """`findings` on the tree the code gate's pre-check already parsed (the same tree `ast.parse(data)` gives);
+    `nodes`: all of its nodes in `ast.walk` order, when the caller has them (`pyparse.Checked.nodes`)."""
+    scan = _Scan(tree, cfg, limit, nodes)
     for call in scan.calls:
         scan.check(call)
     return scan.findings
