@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import shutil
@@ -18,6 +20,7 @@ from extgate.intake import IntakeLimits, open_source
 from extgate.intake.directory import read_directory
 from extgate.model import Finding, Level, Package
 from extgate.policy import Policy, PolicyError
+from extgate.publish.document import read_publish_document
 from extgate.rules.registry import RuleRegistry, load_registry
 from extgate.trust.match import affects
 from extgate.trust.osv import record_from
@@ -193,3 +196,36 @@ PACKAGE_FILES = {
     "package/index.js": b'const cp = require("child_process"); cp.exec(process.env.CMD); eval(x);\n',
     "package/README.md": b"# fuzz\n",
 }
+
+
+def publish_document(data: bytes) -> None:
+    """An npm `PUT /:package` body as `extgate serve` reads it: every problem is data, never an exception."""
+    tarball, claim = read_publish_document(data, max_bytes=1 << 20)
+    assert isinstance(tarball, bytes)
+    assert all(p.message and p.evidence for p in claim.problems)
+
+
+def publish_bytes(files: dict[str, bytes], name: str = "fuzz-pkg", version: str = "1.0.0") -> bytes:
+    """A publish document the way the npm CLI builds one, carrying a tarball of `files` (package/...)."""
+    tarball = tar_bytes(files, "w:gz")
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    key = f"{name}-{version}.tgz"
+    meta = {
+        "name": name,
+        "version": version,
+        "dist": {"integrity": integrity, "shasum": hashlib.sha1(tarball).hexdigest()},
+    }
+    doc = {
+        "_id": name,
+        "name": name,
+        "dist-tags": {"latest": version},
+        "versions": {version: meta},
+        "_attachments": {
+            key: {
+                "content_type": "application/octet-stream",
+                "data": base64.b64encode(tarball).decode(),
+                "length": len(tarball),
+            }
+        },
+    }
+    return json.dumps(doc).encode()

@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import cst_reference
+import libcst
 import pytest
 from code_support import analyze
 
@@ -123,13 +125,13 @@ def test_libcst_is_not_on_the_analysis_path_and_its_failures_stay_unparseable(mo
     def broken(data: bytes) -> None:
         raise KeyError("libcst bug")  # libcst 1.9 raises KeyError on `from a.a.a... import b` at ~1,000 parts
 
-    monkeypatch.setattr(pyparse.cst, "parse_module", broken)
+    monkeypatch.setattr(libcst, "parse_module", broken)
     source = 'import os\n\ndef run():\n    """Docs."""\n\neval(x)\n'
     result = analyze("a.py", source)  # the code gate and scoring read CPython's tree: a libcst bug cannot hit them
     assert (result.skip_reason, [f.rule_id for f in result.findings]) == ("", [EVAL])
     assert [(s.name, s.documented) for s in python_symbols("a.py", source.encode()).symbols] == [("run", True)]
-    with pytest.raises(pyparse.Unparseable, match="KeyError"):  # pyparse.parse_module (tests' libcst reference)
-        pyparse.parse_module(source.encode(), 200, 5_000)
+    with pytest.raises(pyparse.Unparseable, match="KeyError"):  # the tests' libcst reference
+        cst_reference.parse_module(source.encode(), 200, 5_000)
 
 
 # -- item 7: deadlines ---------------------------------------------------------------------------------------------
