@@ -9,10 +9,10 @@ Pure functions of (tree, bytes); they never raise for a well-formed tree except 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 
-import libcst
 from tree_sitter import Node
 
 from extgate.facts import Symbol
@@ -278,24 +278,23 @@ def _is_require(node: Node, source: bytes) -> bool:
 # -- Python ---------------------------------------------------------------------------------------------------------
 
 
-def python_declarations(module: libcst.Module, data: bytes) -> tuple[Symbol, ...]:
-    """Public top-level defs and classes of a libcst module. Raises SyntaxError/ValueError when a docstring or an
-    `__all__` entry is not evaluable (bad escapes: libcst literal_evals them)."""
-    # Only top-level defs count, and they start at column 0: their lines come from the source text, which is far
-    # cheaper than resolving libcst's position metadata over every node of the module.
-    return tuple(_public_defs(module, _top_level_def_lines(data)))
+def python_declarations(tree: ast.Module, data: bytes) -> tuple[Symbol, ...]:
+    """Public top-level defs and classes of a module (its CPython tree)."""
+    # Only top-level defs count, and they start at column 0: their lines come from the source text (the `def`
+    # line, not a decorator's, as the code gate reported them before from libcst).
+    return tuple(_public_defs(tree, _top_level_def_lines(data)))
 
 
-def _public_defs(module: libcst.Module, lines: dict[str, int]) -> Iterator[Symbol]:
-    public = _dunder_all(module)
-    for stmt in module.body:
-        if not isinstance(stmt, (libcst.FunctionDef, libcst.ClassDef)):
+def _public_defs(tree: ast.Module, lines: dict[str, int]) -> Iterator[Symbol]:
+    public = _dunder_all(tree)
+    for stmt in tree.body:
+        if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             continue
-        name = stmt.name.value
+        name = stmt.name
         if (name not in public) if public is not None else name.startswith("_"):
             continue
-        doc = stmt.get_docstring()
-        kind = "class" if isinstance(stmt, libcst.ClassDef) else "function"
+        doc = ast.get_docstring(stmt)
+        kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
         yield Symbol(name, kind, lines.get(name, 0), bool(doc and doc.strip()))
 
 
@@ -313,22 +312,17 @@ def _top_level_def_lines(data: bytes) -> dict[str, int]:
     return found
 
 
-def _dunder_all(module: libcst.Module) -> set[str] | None:
+def _dunder_all(tree: ast.Module) -> set[str] | None:
     """Names in a literal top-level `__all__ = [...]` / `(...)`, None when there is none."""
-    for stmt in module.body:
-        if not isinstance(stmt, libcst.SimpleStatementLine):
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.Assign) or not isinstance(stmt.value, (ast.List, ast.Tuple)):
             continue
-        for small in stmt.body:
-            if not isinstance(small, libcst.Assign) or not isinstance(small.value, (libcst.List, libcst.Tuple)):
-                continue
-            if any(isinstance(t.target, libcst.Name) and t.target.value == "__all__" for t in small.targets):
-                names = set()
-                for element in small.value.elements:
-                    if isinstance(element.value, libcst.SimpleString):
-                        names.add(
-                            element.value.evaluated_value if isinstance(element.value.evaluated_value, str) else ""
-                        )
-                return names
+        if any(isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets):
+            return {
+                element.value if isinstance(element.value, str) else ""
+                for element in stmt.value.elts
+                if isinstance(element, ast.Constant) and isinstance(element.value, (str, bytes))
+            }
     return None
 
 
@@ -341,9 +335,10 @@ def js_or_none(root: Node, source: bytes) -> tuple[Symbol, ...] | None:
         return None
 
 
-def python_or_none(module: libcst.Module, data: bytes) -> tuple[Symbol, ...] | None:
-    """`python_declarations` for the code gate's hook (None where scoring's own parse reports an error)."""
+def python_or_none(tree: ast.Module, data: bytes) -> tuple[Symbol, ...] | None:
+    """`python_declarations` for the code gate's hook: a failure here must never fail the code gate (scoring then
+    parses the file itself and meets the failure there)."""
     try:
-        return python_declarations(module, data)
-    except Exception:  # unevaluable literals: scoring reports them from its own parse
+        return python_declarations(tree, data)
+    except Exception:  # see the docstring
         return None

@@ -1,4 +1,8 @@
-"""Python source is handed to libcst only after CPython says it is safe to: `check`, then `parse_module`.
+"""The pre-check every Python file passes before analysis: `check` (the code gate and scoring analyse CPython's
+tree; the libcst analyzer the tests compare with, `tests/gates/code/cst_reference.py`, parses with libcst after it).
+
+The bounds were made for libcst, which extgate analysed Python with before 0.1.0, and are kept as they were so
+that no verdict changes (they also bound the cost of the analysis on CPython's tree).
 
 libcst's native parser is not safe on hostile input. Measured with libcst 1.9 in a subprocess probe (one shape per
 run, sizes 300..30,000): deep nesting (about 3,000 brackets), and shapes CPython's `ast` keeps flat but libcst
@@ -16,19 +20,21 @@ and 1,000 nested calls take minutes. So `check` (C parsers only, iterative walks
     libcst builds for the shapes above
     more work than the time budget by a deterministic cost estimate (per node and per level of deep nesting)
 
-and `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
+and the reference's `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
 (`FileAnalysis.skip_reason`), so callers report it instead of crashing or silently skipping the file.
 """
 
 from __future__ import annotations
 
 import ast
+import gc
 import io
 import re
 import tokenize
 import warnings
-
-import libcst as cst
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 # Cost model, measured with libcst 1.9 (parse + position metadata + one visit): 57-60 us per CPython AST node for
 # ordinary modules (typing.py, inspect.py, _pydecimal.py), up to 110 us per node for data-heavy code (long runs of
@@ -68,13 +74,28 @@ def decode(data: bytes) -> str:
         ) from None
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A file that passed `check`: its CPython tree and the decoded text it was parsed from (ast columns are
+    UTF-8 byte offsets into `text.encode()`)."""
+
+    tree: ast.Module
+    text: str
+    nodes: Sequence[ast.AST] = ()  # every node of `tree` in `ast.walk`'s (breadth-first) order
+
+
 def check(data: bytes, max_depth: int, budget_ms: int) -> ast.Module:
     """The CPython syntax tree of `data`; raises Unparseable unless libcst can parse it within the bounds."""
+    return check_source(data, max_depth, budget_ms).tree
+
+
+def check_source(data: bytes, max_depth: int, budget_ms: int) -> Checked:
+    """`check`, also returning the decoded text."""
     text = decode(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes in scanned code is not our output
         try:
-            tree = ast.parse(text)
+            tree = _parse(text)
         except SyntaxError as exc:
             where = f" at line {exc.lineno}" if exc.lineno else ""
             raise Unparseable(
@@ -84,7 +105,8 @@ def check(data: bytes, max_depth: int, budget_ms: int) -> ast.Module:
             raise Unparseable("syntax", f"not parseable as Python: {exc}") from None
         except (RecursionError, MemoryError):
             raise Unparseable("too-deep", "nesting too deep for the Python parser") from None
-    depth, cst_depth, excess, nodes = Shape(text).measure(tree)
+    shape = Shape(text)
+    depth, cst_depth, excess, nodes = shape.measure(tree, max_depth + CHAIN_ALLOWANCE)
     if depth > max_depth:
         raise Unparseable("too-deep", f"syntax tree {depth} levels deep (limit {max_depth})")
     if cst_depth > max_depth + CHAIN_ALLOWANCE:
@@ -96,20 +118,20 @@ def check(data: bytes, max_depth: int, budget_ms: int) -> ast.Module:
     estimate_ms = (US_PER_NODE * nodes + US_PER_EXCESS_DEPTH * excess) // 1000
     if estimate_ms > budget_ms:
         raise Unparseable("too-complex", f"estimated parse time {estimate_ms} ms exceeds the {budget_ms} ms budget")
-    return tree
+    return Checked(tree, text, shape.order)
 
 
-def parse_module(data: bytes, max_depth: int, budget_ms: int) -> tuple[ast.Module, cst.Module]:
-    """`check`, then libcst; any libcst failure is Unparseable too (it raises KeyError on some inputs)."""
-    tree = check(data, max_depth, budget_ms)
+def _parse(text: str) -> ast.Module:
+    """`ast.parse` without the cyclic garbage collector running during it: the parse allocates one object per
+    node (none of them cyclic) and would otherwise trigger collections that cost a third of the parse. The
+    collector's state is restored afterwards (it stays enabled if any thread had it enabled)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return tree, cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        raise Unparseable("syntax", f"libcst cannot parse it at line {exc.raw_line}: {exc.message}") from None
-    except RecursionError:
-        raise Unparseable("too-deep", "syntax tree too deep for libcst") from None
-    except Exception as exc:  # a libcst bug on hostile input is a finding, not a crash
-        raise Unparseable("syntax", f"libcst failed on it ({type(exc).__name__})") from None
+        return ast.parse(text)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Shape:
@@ -118,48 +140,83 @@ class Shape:
     def __init__(self, text: str) -> None:
         self.source = text.encode("utf-8")  # ast columns are UTF-8 byte offsets into the decoded text
         self._starts: list[int] | None = None
+        self.order: list[ast.AST] = []
 
-    def measure(self, tree: ast.AST) -> tuple[int, int, int, int]:
-        """(CPython tree depth, depth as libcst nests it, excess-depth sum, node count)."""
-        deepest = deepest_cst = excess = count = 0
-        stack: list[tuple[ast.AST, int, int]] = [(tree, 0, 0)]
+    def measure(self, tree: ast.AST, cst_limit: int | None = None) -> tuple[int, int, int, int]:
+        """(CPython tree depth, depth as libcst nests it, excess-depth sum, node count).
+
+        With `cst_limit`, the libcst depth is exact only when it exceeds the limit; below it, it may be an upper
+        bound (string literals are first counted from their quotes, tokenized only when the bound is too high).
+        """
+        if cst_limit is not None:
+            measured = self._walk(tree, exact=False)
+            if measured[1] <= cst_limit:
+                return measured
+        return self._walk(tree, exact=True)
+
+    def _walk(self, tree: ast.AST, *, exact: bool) -> tuple[int, int, int, int]:
+        """One breadth-first pass, level by level (`self.order`: every node in `ast.walk`'s order)."""
+        deepest = deepest_cst = excess = 0
         literal_parts: set[int] = set()  # f-string parts: Python 3.11 gives them the whole f-string's position
-        while stack:
-            node, depth, cst_depth = stack.pop()
-            if id(node) not in literal_parts:
-                cst_depth += self.extra_levels(node)
-            if isinstance(node, ast.JoinedStr):
-                literal_parts.update(id(value) for value in node.values)
-            elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
-                literal_parts.add(id(node.format_spec))
-            count += 1
-            deepest = max(deepest, depth)
-            deepest_cst = max(deepest_cst, cst_depth)
-            excess += max(0, depth - FREE_DEPTH)
-            stack.extend((child, depth + 1, cst_depth + 1) for child in ast.iter_child_nodes(node))
-        return deepest, deepest_cst, excess, count
+        node_type, list_type, extra = ast.AST, list, _EXTRA
+        order: list[ast.AST] = [tree]
+        added: list[int] = [0]  # per node of `order`: levels libcst adds above it (its depth there - its depth)
+        depth = start = 0
+        while start < len(order):
+            end = len(order)
+            deepest = depth
+            if depth > FREE_DEPTH:
+                excess += (depth - FREE_DEPTH) * (end - start)
+            for index in range(start, end):
+                node = order[index]
+                levels = added[index]
+                kind = node.__class__
+                rule = extra.get(kind)
+                if rule is not None:
+                    if id(node) not in literal_parts:
+                        levels += rule(self, node, exact)
+                    if kind is ast.JoinedStr:
+                        literal_parts.update(id(value) for value in node.values)  # type: ignore[attr-defined]
+                    elif kind is ast.FormattedValue and node.format_spec is not None:  # type: ignore[attr-defined]
+                        literal_parts.add(id(node.format_spec))  # type: ignore[attr-defined]
+                if depth + levels > deepest_cst:
+                    deepest_cst = depth + levels
+                for name in node._fields:  # ast.iter_child_nodes, inlined (this loop is the pre-check's cost)
+                    value = getattr(node, name, None)
+                    if isinstance(value, node_type):
+                        order.append(value)
+                        added.append(levels)
+                    elif value.__class__ is list_type:
+                        for item in value:
+                            if isinstance(item, node_type):
+                                order.append(item)
+                                added.append(levels)
+            start = end
+            depth += 1
+        self.order = order
+        return deepest, deepest_cst, excess, len(order)
 
     def extra_levels(self, node: ast.AST) -> int:
         """Levels libcst adds where the CPython tree is flat."""
-        if isinstance(node, ast.BoolOp):
-            return max(0, len(node.values) - 2)
-        if isinstance(node, ast.alias):
-            return node.name.count(".")
-        if isinstance(node, ast.ImportFrom):
-            return (node.module or "").count(".")
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-            return len(node.generators) - 1
-        if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
-            return self._pieces(node) - 1
-        return 0
+        rule = _EXTRA.get(node.__class__)
+        return 0 if rule is None else rule(self, node, True)
 
-    def _pieces(self, node: ast.expr) -> int:
-        """String literals making up one (implicitly concatenated) constant."""
+    def _string_levels(self, node: ast.expr, exact: bool) -> int:
+        if node.__class__ is ast.Constant and not isinstance(node.value, (str, bytes)):
+            return 0
+        return self._pieces(node, exact) - 1
+
+    def _pieces(self, node: ast.expr, exact: bool = True) -> int:
+        """String literals making up one (implicitly concatenated) constant; not `exact`: an upper bound (each
+        literal has at least two quotes)."""
         if node.end_lineno is None or node.end_col_offset is None:
             return 1
         segment = self._segment(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
-        if segment.count(b'"') + segment.count(b"'") <= 4:
+        quotes = segment.count(b'"') + segment.count(b"'")
+        if quotes <= 4:
             return 1  # one literal, or one with a quote inside: no need to tokenize
+        if not exact:
+            return quotes // 2
         try:
             tokens = tokenize.tokenize(io.BytesIO(b"(" + segment + b")").readline)
             return max(1, sum(1 for tok in tokens if tok.type == tokenize.STRING))
@@ -173,3 +230,21 @@ class Shape:
         if end_line > len(starts):
             return b""
         return self.source[starts[line - 1] + col : starts[end_line - 1] + end_col]
+
+
+def _generators(shape: Shape, node: ast.AST, exact: bool) -> int:
+    return len(node.generators) - 1  # type: ignore[attr-defined]
+
+
+_EXTRA: dict[type[ast.AST], Callable[[Shape, Any, bool], int]] = {
+    ast.BoolOp: lambda shape, node, exact: max(0, len(node.values) - 2),
+    ast.alias: lambda shape, node, exact: node.name.count("."),
+    ast.ImportFrom: lambda shape, node, exact: (node.module or "").count("."),
+    ast.ListComp: _generators,
+    ast.SetComp: _generators,
+    ast.DictComp: _generators,
+    ast.GeneratorExp: _generators,
+    ast.JoinedStr: Shape._string_levels,
+    ast.Constant: Shape._string_levels,
+    ast.FormattedValue: lambda shape, node, exact: 0,  # no levels of its own; its format spec is a literal part
+}

@@ -7,15 +7,15 @@ members, `module.exports = x`, `exports.x =` / `module.exports.x =`. Re-exports 
 when a `/** ... */` JSDoc comment immediately precedes it (only whitespace or `//` line comments between); module
 docs (`@module`, `@license`, `@packageDocumentation`, `@fileoverview`) and empty `/** */` do not count.
 
-Python (libcst): public top-level `def` and `class` (names in a literal `__all__` when there is one, else names not
-starting with `_`), documented when they have a docstring.
+Python (CPython `ast`): public top-level `def` and `class` (names in a literal `__all__` when there is one, else
+names not starting with `_`), documented when they have a docstring.
 
 The declarations are read by `extgate.declarations` from a parsed tree. For files the code gate parsed, that is the
 code gate's own tree (`CodeFile.symbols`): no second parse. Files it did not parse (no prefilter hit, over its size
 limit, a parse error) are parsed here by `file_symbols`, a pure function of (bytes, language): cacheable by content
 hash and safe in worker processes. A Python file deeper than `max_python_nesting` syntax levels but within the code
 gate's own limit (`[code] python_max_depth`) is counted from the code gate's tree; only a file parsed here is
-refused at that depth (the limit protects libcst, which then runs here).
+refused at that depth (the code gate's pre-check, with this limit, then runs here).
 """
 
 from __future__ import annotations
@@ -233,14 +233,11 @@ def js_symbols(source: bytes, grammar: str) -> list[Symbol]:
 def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbols:
     if _nesting(data) > max_nesting:
         return FileSymbols(path, error=f"brackets nested deeper than {max_nesting}; not parsed")
-    try:  # pyparse: libcst's native parser crashes the process on shapes CPython accepts
-        _, module = pyparse.parse_module(data, max_nesting, _PYTHON_BUDGET_MS)
+    try:  # the code gate's pre-check: the same bounds, so both refuse the same files
+        tree = pyparse.check(data, max_nesting, _PYTHON_BUDGET_MS)
     except pyparse.Unparseable as exc:
         return FileSymbols(path, error=f"not parsable as Python ({exc.reason}: {exc.detail})")
-    try:
-        return FileSymbols(path, python_declarations(module, data))
-    except (SyntaxError, ValueError) as exc:  # docstrings and __all__ entries are literal_eval'd: bad escapes raise
-        return FileSymbols(path, error=f"string literal not evaluable ({type(exc).__name__})")
+    return FileSymbols(path, python_declarations(tree, data))
 
 
 def _nesting(data: bytes) -> int:

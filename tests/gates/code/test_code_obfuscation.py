@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 from code_support import config, fixture, levels, scan
 
+from extgate.gates.code import obfuscation
 from extgate.gates.code.obfuscation import classify, is_minified
 from extgate.model import Level
 
@@ -92,3 +96,17 @@ def test_minified_thresholds() -> None:
     assert not is_minified(b"a.b(c);\n" * 400, limits)
     assert not is_minified(b"x" * 100, limits)  # too small to matter
     assert not classify(one_line, limits).obfuscated
+
+
+def test_literal_first_hex_patterns_match_like_the_lookbehind_forms() -> None:
+    """_HEX_IDENT / _HEX_NUMBER put the literal before the look-behind (so `re` can skip to it); they must find
+    exactly what the plain `(?<!...)` forms find, at the edges too (start of data, `$`/`.`/word neighbours)."""
+    plain_ident = re.compile(rb"(?<![\w$])_0x[0-9a-fA-F]{4,}(?![\w$])")
+    plain_number = re.compile(rb"(?<![\w$.])0[xX][0-9a-fA-F]+(?![\w$])")
+    alphabet = [b"_0x", b"0x", b"0X", b"_", b"$", b".", b"a", b"f", b"1", b"9", b" ", b"(", b"x", b"_0xabcd"]
+    rng = random.Random(12)
+    samples = [b"_0x1234", b"0x1f", b"a_0x1234", b"$0x12", b".0x12", b"_0x123", b"x0x1", b"_0x1234$", b"0x"]
+    samples += [b"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    for data in samples:
+        for plain, fast in ((plain_ident, obfuscation._HEX_IDENT), (plain_number, obfuscation._HEX_NUMBER)):
+            assert [m.span() for m in plain.finditer(data)] == [m.span() for m in fast.finditer(data)], data

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from extgate.facts import ApiUse, ImportRef, Symbol
-from extgate.gates.code import html, javascript, literals, obfuscation, py_behaviour, python
+from extgate.gates.code import html, javascript, jsfacts, literals, obfuscation, py_behaviour, python
 from extgate.gates.code.interface import (
     GROUP_OBFUSCATION,
     GROUP_PARSE,
@@ -25,7 +25,7 @@ from extgate.gates.code.interface import (
     FileAnalysis,
     RawFinding,
 )
-from extgate.gates.code.prefilter import PrefilterHits, compiled
+from extgate.gates.code.prefilter import Prefilter, PrefilterHits, compiled
 from extgate.gates.code.textscan import InString, position, trojan_findings
 from extgate.model import Level
 
@@ -44,7 +44,7 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
     lang = LANGUAGE_FOR_SUFFIX.get(suffix.lower())
     if lang is None:
         return FileAnalysis(path, skip_reason="not-code")
-    hits = compiled(config.prefilter, config.prefilter_backend).scan(data)
+    hits = _prefilter(config).scan(data)
     if lang == "html":
         return _html(path, data, config, hits)
     findings: list[RawFinding] = []
@@ -63,11 +63,14 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
     deadline = time.monotonic() + config.parse_timeout_ms / 1000
     if lang == "python":
         try:
-            py = python.analyze(path, data, config, deadline)
+            checked = python.check(data, config)
+            py = python.analyze(path, data, config, deadline, checked)
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        behaviours = py_behaviour.findings(data, config.behaviour, config.max_findings_per_rule)
+        behaviours = py_behaviour.tree_findings(
+            checked.tree, config.behaviour, config.max_findings_per_rule, checked.nodes
+        )
         return _done(
             base,
             findings + py.findings + behaviours,
@@ -78,8 +81,9 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
             totals=py.totals,
             symbols=py.symbols,
         )
+    imports_only = jsfacts.only_import_tokens(hits, config)  # no rule token: the facts may skip the rule walk
     try:
-        js = javascript.analyze(path, data, lang, config, deadline)
+        js = javascript.analyze(path, data, lang, config, deadline, imports_only=imports_only)
     except javascript.ParseTimeout:
         detail = f"parsing and analysis did not finish within {config.parse_timeout_ms} ms"
         findings.append(_unparsed(path, "timeout", detail, hits))
@@ -101,6 +105,22 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         totals=js.totals,
         symbols=js.symbols,
     )
+
+
+_PREFILTERS: dict[int, tuple[CodeConfig, Prefilter]] = {}
+
+
+def _prefilter(config: CodeConfig) -> Prefilter:
+    """The compiled prefilter of a config, looked up by identity first: `compiled()` hashes the pattern tuple
+    (69 dataclasses) on every call, which costs more than scanning a small file."""
+    found = _PREFILTERS.get(id(config))
+    if found is not None and found[0] is config:
+        return found[1]
+    prefilter = compiled(config.prefilter, config.prefilter_backend)
+    if len(_PREFILTERS) > 64:
+        _PREFILTERS.clear()
+    _PREFILTERS[id(config)] = (config, prefilter)
+    return prefilter
 
 
 def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> FileAnalysis:

@@ -49,9 +49,13 @@ _PATH_JOIN = frozenset(
     f"{m}.{f}" for m in ("path", "path.posix", "path.win32", "path/posix", "path/win32") for f in ("join", "resolve")
 )
 _TIMERS = frozenset({"setTimeout", "setInterval", "timers.setTimeout", "timers.setInterval"})
-_EXEC = names_regex(("eval", "Function", "AsyncFunction", "GeneratorFunction", "vm.*", "child_process.*",
-                     "Deno.Command", "Deno.run", "Bun.spawn", "Bun.spawnSync", "Bun.$"))  # fmt: skip
+_EXEC_NAMES = ("eval", "Function", "AsyncFunction", "GeneratorFunction", "vm.*", "child_process.*", "Deno.Command",
+               "Deno.run", "Bun.spawn", "Bun.spawnSync", "Bun.$")  # fmt: skip
+_EXEC = names_regex(_EXEC_NAMES)
 _RANDOM = frozenset({"Math.random", "crypto.randomInt", "crypto.getRandomValues", "window.Math.random"})
+# every canonical name (or module) these rules compare with, for the imports-only fast path (jsfacts.py)
+CANONICAL_NAMES: tuple[str, ...] = (*_FS_MODULES, *sorted(_PATH_JOIN), *sorted(_TIMERS), *_EXEC_NAMES,
+                                    *sorted(_RANDOM))  # fmt: skip
 _CONDITIONS = """
 (if_statement) @if
 (ternary_expression) @ternary

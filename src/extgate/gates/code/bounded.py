@@ -55,6 +55,9 @@ class Bounded:
 
     def call(self, key: Hashable, depth: int, compute: Callable[[int], T]) -> T | None:
         if self._open == 0:
+            if key in self._complete:  # what _settle's first pass would return, without the pass
+                self.incomplete = False
+                return self._complete[key]  # type: ignore[return-value]
             return self._settle(key, compute)
         return self._step(key, depth, compute)
 

@@ -140,10 +140,10 @@ class CodeConfig:
 
     rules_version       the rule packs' digest (cache key part)
     max_parse_bytes     larger files are not parsed: safety/unparsed-file
-    parse_timeout_ms    tree-sitter parse budget (cancelled through the progress callback); for libcst the
-                        same budget bounds a deterministic cost estimate made before parsing
-    python_max_depth    deeper Python syntax trees are not handed to libcst (its native parser crashes on
-                        very deep nesting)
+    parse_timeout_ms    tree-sitter parse budget (cancelled through the progress callback); for Python the
+                        same budget bounds a deterministic cost estimate made before the analysis (pyparse)
+    python_max_depth    deeper Python syntax trees are not analysed (pyparse; the bound once protected libcst,
+                        whose native parser crashes on very deep nesting, and is kept so verdicts stay the same)
     max_findings_per_rule  per file; the rest are counted in the last finding's message
     """
 

@@ -8,6 +8,7 @@ an ERROR region the rules could not analyse are reported as safety/unparsed-file
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from tree_sitter import Node, Query, QueryCursor, Range, Tree
 
 from extgate import declarations
 from extgate.facts import ApiUse, ImportRef
-from extgate.gates.code import behaviour
+from extgate.gates.code import behaviour, jsfacts
 from extgate.gates.code.bounded import MAX_DEPTH
-from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
+from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
     CONSTANT_NODES,
     EVAL_TOKEN,
@@ -78,6 +79,31 @@ _MAX_CHAIN = 8  # member-chain segments followed upward from a root (Deno.env.ge
 _MAX_EVAL_TOKENS = (
     1_000  # `eval` tokens examined for value uses per tree  # nodes visited in unparsable regions per file
 )
+
+
+@dataclass(frozen=True, slots=True)
+class _Matchers:
+    """The call matchers of a config with their compiled name regexes, and one regex for "any of them"."""
+
+    each: tuple[tuple[CallMatcher, re.Pattern[str]], ...]
+    any: re.Pattern[str] | None
+
+
+_MATCHERS: dict[int, tuple[CodeConfig, _Matchers]] = {}
+
+
+def _matchers(config: CodeConfig) -> _Matchers:
+    """Looked up by config identity (hashing a CodeConfig per call would cost more than the lookup saves)."""
+    found = _MATCHERS.get(id(config))
+    if found is not None and found[0] is config:
+        return found[1]
+    each = tuple((m, rx) for m in config.call_matchers if (rx := names_regex(m.javascript)) is not None)
+    patterns = tuple(p for m in config.call_matchers for p in m.javascript)
+    matchers = _Matchers(each, names_regex(patterns))
+    if len(_MATCHERS) > 64:
+        _MATCHERS.clear()
+    _MATCHERS[id(config)] = (config, matchers)
+    return matchers
 
 
 @cache
@@ -335,9 +361,9 @@ class Analyzer(Resolver):
                 "`Deno.env.toObject()` copies the entire environment (tokens, cloud keys, registry credentials) "
                 'into one object. Read only the variables you need with `Deno.env.get("NAME")`.',
             )
-        for matcher in self.config.call_matchers:
-            regex = names_regex(matcher.javascript)
-            if regex is None or not regex.fullmatch(callee):
+        matchers = _matchers(self.config)
+        for matcher, regex in matchers.each if matchers.any is not None and matchers.any.fullmatch(callee) else ():
+            if not regex.fullmatch(callee):
                 continue
             if matcher.argument == "string" and not (args and self.is_string_like(args[0])):
                 continue
@@ -673,12 +699,21 @@ def analyze(
     config: CodeConfig,
     deadline: float,
     ranges: Sequence[Range] | None = None,
+    *,
+    imports_only: bool = False,
 ) -> ParseResult:
     """Parse and analyse; raises ParseTimeout when the work exceeds the deadline, TooDeep for trees too deep to
-    query (the query itself cannot be cancelled: see jsresolve.MAX_TREE_DEPTH)."""
+    query (the query itself cannot be cancelled: see jsresolve.MAX_TREE_DEPTH). `imports_only`: the prefilter
+    found no rule token, so the facts may be read without the rule walk (jsfacts.py; it falls back to the full
+    analysis wherever it could not give the same result)."""
     tree = parse(grammar, data, deadline, ranges)
     check_depth(tree)
     check_error_regions(tree)
+    if imports_only and ranges is None:
+        facts = jsfacts.facts_only(path, data, tree, grammar, config, deadline)
+        if facts is not None:
+            facts.symbols = declarations.js_or_none(tree.root_node, data)
+            return facts
     analyzer = Analyzer(path, data, tree, grammar, config)  # runs the query
     if time.monotonic() > deadline:
         raise ParseTimeout("query")

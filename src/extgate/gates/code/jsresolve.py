@@ -209,6 +209,27 @@ def _decode_escape(seq: str) -> str:
     return simple.get(head, body)
 
 
+def string_value(data: bytes, node: Node) -> str | None:
+    """The value of a string literal or a template literal without substitutions (`data`: the parsed bytes)."""
+    if node.type not in ("string", "template_string"):
+        return None
+    parts: list[str] = []
+    cursor = node.start_byte + 1
+    for child in node.named_children:
+        if child.type == "template_substitution":
+            return None
+        if child.type == "escape_sequence":
+            parts.append(data[cursor : child.start_byte].decode("utf-8", "replace"))
+            parts.append(_decode_escape(_escape_text(data, child)))
+            cursor = child.end_byte
+    parts.append(data[cursor : max(cursor, node.end_byte - 1)].decode("utf-8", "replace"))
+    return "".join(parts)
+
+
+def _escape_text(data: bytes, node: Node) -> str:
+    return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
 class ScopeIndex:
     """Function scopes as nested byte intervals: the chain of scopes around an offset without walking
     `node.parent` (which tree-sitter computes by descending from the root, so parent walks are quadratic)."""
@@ -219,6 +240,7 @@ class ScopeIndex:
         self.ends = [-negated for _, negated, _ in items]
         self.index = {node_id: i for i, (_, _, node_id) in enumerate(items)}
         self.parents: list[int] = []
+        self._chains: dict[tuple[int, int], tuple[int, ...]] = {}
         stack: list[int] = []
         for i, end in enumerate(self.ends):
             while stack and self.ends[stack[-1]] < end:
@@ -226,17 +248,24 @@ class ScopeIndex:
             self.parents.append(stack[-1] if stack else -1)
             stack.append(i)
 
-    def chain(self, offset: int, exclude: int = -1) -> list[int]:
-        """Indexes of the scopes containing `offset`, innermost first (skipping scope `exclude`)."""
+    def chain(self, offset: int, exclude: int = -1) -> Sequence[int]:
+        """Indexes of the scopes containing `offset`, innermost first (skipping scope `exclude`). Shared per
+        innermost scope: callers must not change it."""
         i = bisect_right(self.starts, offset) - 1
         while i >= 0 and not (self.starts[i] <= offset < self.ends[i]):
             i = self.parents[i]
+        key = (i, exclude)
+        known = self._chains.get(key)
+        if known is not None:
+            return known
         found: list[int] = []
         while i >= 0:
             if i != exclude:
                 found.append(i)
             i = self.parents[i]
-        return found or [0]
+        chain = tuple(found) or (0,)
+        self._chains[key] = chain
+        return chain
 
 
 class Resolver:
@@ -247,6 +276,7 @@ class Resolver:
         self.tree = tree
         self.scopes = ScopeIndex([tree.root_node, *scopes])
         self.bindings: dict[tuple[int, str], list[Binding]] = {}
+        self.bound_names: set[str] = set()  # every name in `bindings`: others need no scope walk
         self._resolving: set[tuple[int, str]] = set()
         self._folding: set[tuple[int, str]] = set()
         # memo and depth bound of resolve()/fold(); keeps complete answers once bindings are frozen
@@ -285,6 +315,7 @@ class Resolver:
         return node.start_point.row + 1
 
     def _bind(self, scope: int, name: str, binding: Binding) -> None:
+        self.bound_names.add(name)
         slot = self.bindings.setdefault((scope, name), [])
         if len(slot) < _MAX_BINDINGS_PER_NAME:
             slot.append(binding)
@@ -359,19 +390,7 @@ class Resolver:
 
     def string_value(self, node: Node) -> str | None:
         """The value of a string literal or a template literal without substitutions."""
-        if node.type not in ("string", "template_string"):
-            return None
-        parts: list[str] = []
-        cursor = node.start_byte + 1
-        for child in node.named_children:
-            if child.type == "template_substitution":
-                return None
-            if child.type == "escape_sequence":
-                parts.append(self.data[cursor : child.start_byte].decode("utf-8", "replace"))
-                parts.append(_decode_escape(self.text(child)))
-                cursor = child.end_byte
-        parts.append(self.data[cursor : max(cursor, node.end_byte - 1)].decode("utf-8", "replace"))
-        return "".join(parts)
+        return string_value(self.data, node)
 
     def fold(self, node: Node | None, depth: int = 0) -> str | None:
         """Constant-fold a string expression: literals, `+`, constant `const`s, String.fromCharCode, atob.
@@ -415,6 +434,8 @@ class Resolver:
 
     def _binding_key(self, ident: Node) -> tuple[int, str] | None:
         name = self.text(ident)
+        if name not in self.bound_names:
+            return None
         for scope in self.scopes.chain(ident.start_byte):
             if (scope, name) in self.bindings:
                 return (scope, name)
@@ -474,6 +495,8 @@ class Resolver:
 
     def _lookup(self, ident: Node) -> list[Binding]:
         name = self.text(ident)
+        if name not in self.bound_names:
+            return []
         for scope in self.scopes.chain(ident.start_byte):
             found = self.bindings.get((scope, name))
             if found is not None:
@@ -486,9 +509,10 @@ class Resolver:
 
     def _resolve_name(self, ident: Node, depth: int) -> str | None:
         name = self.text(ident)
-        for scope in self.scopes.chain(ident.start_byte):
-            if (scope, name) in self.bindings:
-                return self._resolve_bound(scope, name, depth)
+        if name in self.bound_names:
+            for scope in self.scopes.chain(ident.start_byte):
+                if (scope, name) in self.bindings:
+                    return self._resolve_bound(scope, name, depth)
         if name in GLOBAL_OBJECTS:
             return "global"
         if name == "module":

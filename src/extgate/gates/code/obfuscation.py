@@ -17,9 +17,11 @@ from dataclasses import dataclass
 
 from extgate.gates.code.interface import ObfuscationThresholds
 
-_HEX_IDENT = re.compile(rb"(?<![\w$])_0x[0-9a-fA-F]{4,}(?![\w$])")
+# Literal first, then the look-behind (over the literal): the same matches as `(?<![\w$])_0x...`, but `re` can
+# skip ahead to the literal instead of testing the look-behind at every offset (0.16 s -> 0.005 s on 9 MB).
+_HEX_IDENT = re.compile(rb"_0x(?<![\w$]_0x)[0-9a-fA-F]{4,}(?![\w$])")
 _IDENT = re.compile(rb"(?<![\w$])[A-Za-z_$][\w$]*")
-_HEX_NUMBER = re.compile(rb"(?<![\w$.])0[xX][0-9a-fA-F]+(?![\w$])")
+_HEX_NUMBER = re.compile(rb"0[xX](?<![\w$.]0[xX])[0-9a-fA-F]+(?![\w$])")
 _NUMBER = re.compile(rb"(?<![\w$.])(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d+)?)(?![\w$])")
 _BRACKET_MEMBER = re.compile(rb"""\[\s*(?:'[A-Za-z_$][\w$]*'|"[A-Za-z_$][\w$]*")\s*\]""")
 _DOT_MEMBER = re.compile(rb"(?<=[\w$)\]])\.[A-Za-z_$][\w$]*")

@@ -10,7 +10,7 @@ eu`, `import pathlib as pl`) are followed.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from extgate.gates.code.behaviour import CREDENTIAL_READ, HOME, HOME_WRITE, UNKNOWN
 from extgate.gates.code.interface import BehaviourConfig, RawFinding
@@ -28,16 +28,20 @@ _NETWORK_MODULES = ("requests", "httpx", "urllib", "aiohttp", "socket", "http.cl
 
 
 class _Scan:
-    def __init__(self, tree: ast.Module, cfg: BehaviourConfig, limit: int) -> None:
+    def __init__(self, tree: ast.Module, cfg: BehaviourConfig, limit: int, nodes: Sequence[ast.AST] = ()) -> None:
         self.cfg = cfg
         self.limit = limit
         self.aliases: dict[str, str] = {}
         self.bindings: dict[str, ast.expr] = {}
         self.findings: list[RawFinding] = []
         self.network = False
-        self.top_level: set[int] = set()
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
+        self.calls: list[ast.Call] = []  # in ast.walk order
+        self._tree = tree
+        self._top_level: set[int] | None = None
+        for node in nodes or _walk(tree):
+            if isinstance(node, ast.Call):
+                self.calls.append(node)
+            elif isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     self.aliases[local] = alias.name if alias.asname else local
@@ -48,8 +52,15 @@ class _Scan:
                 self.network |= node.module.startswith(_NETWORK_MODULES)
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.bindings.setdefault(node.targets[0].id, node.value)
-        for stmt in tree.body:
-            self.top_level |= {id(n) for n in _outside_functions(stmt)}
+
+    @property
+    def top_level(self) -> set[int]:
+        """Nodes that run at import (computed only when a finding asks)."""
+        if self._top_level is None:
+            self._top_level = set()
+            for stmt in self._tree.body:
+                self._top_level |= {id(n) for n in _outside_functions(stmt)}
+        return self._top_level
 
     def name(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Name):
@@ -203,8 +214,29 @@ def findings(data: bytes, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
         tree = ast.parse(data)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []  # the Python analyzer reports unparsable files
-    scan = _Scan(tree, cfg, limit)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            scan.check(node)
+    return tree_findings(tree, cfg, limit)
+
+
+def tree_findings(
+    tree: ast.Module, cfg: BehaviourConfig, limit: int, nodes: Sequence[ast.AST] = ()
+) -> list[RawFinding]:
+    """`findings` on the tree the code gate's pre-check already parsed (the same tree `ast.parse(data)` gives);
+    `nodes`: all of its nodes in `ast.walk` order, when the caller has them (`pyparse.Checked.nodes`)."""
+    scan = _Scan(tree, cfg, limit, nodes)
+    for call in scan.calls:
+        scan.check(call)
     return scan.findings
+
+
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """The nodes in `ast.walk`'s breadth-first order, with the child loop inlined (a list: the queue itself)."""
+    order: list[ast.AST] = [tree]
+    node_type, list_type = ast.AST, list
+    for node in order:  # appending while iterating: each node's children join the end of the queue
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, node_type):
+                order.append(value)
+            elif value.__class__ is list_type:
+                order.extend([item for item in value if isinstance(item, node_type)])
+    return order
