@@ -87,9 +87,8 @@ def _check(source: Source, policy: Policy, options: Options, started: float) -> 
         #    cleanly before is rebuilt from its layout (extgate.cache.archive)
         try:
             limits = intake_limits(policy, options, rules)
-            package = open_cached(
-                source, limits=limits, all_files=options.all_files, cache=files.cache, notes=notes, read=open_source
-            )
+            cached = open_cached(source, limits=limits, cache=files.cache, notes=notes, read=open_source)
+            package = open_source(source, limits=limits, all_files=options.all_files) if cached is None else cached
         except Exception as exc:  # fail closed: whatever broke, the verdict is blocked
             package = Package(source=describe(source), format="unknown", entries=())
             findings.append(internal_error("intake", exc))

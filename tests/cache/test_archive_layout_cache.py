@@ -41,9 +41,9 @@ ODD = [
 
 def _via_cache(data: bytes, cache: SqliteResultCache) -> Package:
     notes: list[str] = []
-    package = layout_cache.open_cached(data, limits=LIMITS, all_files=False, cache=cache, notes=notes)
+    package = layout_cache.open_cached(data, limits=LIMITS, cache=cache, notes=notes)
     assert not notes
-    return package
+    return package or open_source(data, limits=LIMITS)
 
 
 def options(cache_dir: Path | None) -> Options:
@@ -105,17 +105,15 @@ def test_limit_hits_zips_and_directories_are_read_in_full(tmp_path: Path) -> Non
     small = IntakeLimits(max_file_bytes=1000)
     truncated = tar_bytes(FILES)
     notes: list[str] = []
-    package = layout_cache.open_cached(truncated, limits=small, all_files=False, cache=cache, notes=notes)
-    assert package.issues and package == open_source(truncated, limits=small)
+    package = layout_cache.open_cached(truncated, limits=small, cache=cache, notes=notes)
+    assert package is not None and package.issues and package == open_source(truncated, limits=small)
     zipped = zip_bytes([("package/index.js", "x")])
     assert _via_cache(zipped, cache) == open_source(zipped, limits=LIMITS)
     folder = tmp_path / "tree"
     (folder / "lib").mkdir(parents=True)
     (folder / "package.json").write_text('{"name": "t", "version": "1.0.0"}')
     (folder / "lib" / "a.js").write_text("x")
-    assert layout_cache.open_cached(folder, limits=LIMITS, all_files=False, cache=cache, notes=notes) == open_source(
-        folder, limits=LIMITS
-    )
+    assert layout_cache.open_cached(folder, limits=LIMITS, cache=cache, notes=notes) is None  # read as always
     assert _layouts(tmp_path) == 0 and not notes
 
 
@@ -154,7 +152,7 @@ def test_a_record_that_does_not_match_its_bytes_is_not_used(tmp_path: Path) -> N
         assert rebuild(data, bad, source="<bytes>") is None
         cache.put_many([(key, bad)])  # a valid row (right key, good HMAC) that lies about the bytes
         notes: list[str] = []
-        again = layout_cache.open_cached(data, limits=LIMITS, all_files=False, cache=cache, notes=notes)
+        again = layout_cache.open_cached(data, limits=LIMITS, cache=cache, notes=notes)
         assert again == full and any("did not match" in note for note in notes)
 
 
@@ -176,18 +174,14 @@ def test_no_cache_large_and_streamed_uploads_take_the_normal_path(
 ) -> None:
     data = tar_bytes(FILES)
     notes: list[str] = []
-    assert layout_cache.open_cached(data, limits=LIMITS, all_files=False, cache=NoCache(), notes=notes) == (
-        open_source(data, limits=LIMITS)
-    )
+    assert layout_cache.open_cached(data, limits=LIMITS, cache=NoCache(), notes=notes) is None
     cache = SqliteResultCache(tmp_path)
-    stream = layout_cache.open_cached(io.BytesIO(data), limits=LIMITS, all_files=False, cache=cache, notes=notes)
-    assert stream == open_source(io.BytesIO(data), limits=LIMITS)
+    assert layout_cache.open_cached(io.BytesIO(data), limits=LIMITS, cache=cache, notes=notes) is None
     monkeypatch.setattr(layout_cache, "LAYOUT_MAX", len(data) - 1)
     path = tmp_path / "big.tgz"
     path.write_bytes(data)
-    assert layout_cache.open_cached(path, limits=LIMITS, all_files=False, cache=cache, notes=notes) == open_source(
-        path, limits=LIMITS
-    )
+    assert layout_cache.open_cached(path, limits=LIMITS, cache=cache, notes=notes) is None
+    assert layout_cache.open_cached(data, limits=LIMITS, cache=cache, notes=notes) is None
     assert _layouts(tmp_path) == 0 and not notes
 
 
@@ -210,7 +204,5 @@ def test_a_substitute_reader_is_always_used(tmp_path: Path) -> None:
     cache = SqliteResultCache(tmp_path)
     _via_cache(data, cache)  # a layout is stored for these bytes ...
     stand_in = Package(source="<stand-in>", format="tgz", entries=())
-    got = layout_cache.open_cached(
-        data, limits=LIMITS, all_files=False, cache=cache, notes=[], read=lambda source, **kw: stand_in
-    )
-    assert got is stand_in  # ... but a caller that substitutes intake gets its substitute's package
+    got = layout_cache.open_cached(data, limits=LIMITS, cache=cache, notes=[], read=lambda source, **kw: stand_in)
+    assert got is None  # ... but a caller that substitutes intake reads with its substitute

@@ -54,17 +54,17 @@ def open_cached(
     source: Source,
     *,
     limits: IntakeLimits,
-    all_files: bool,
     cache: ResultCache,
     notes: list[str],
     read: Callable[..., Package] = open_source,
-) -> Package:
-    """`read(source, limits=..., all_files=...)` (intake's `open_source`), through the layout cache when `source`
-    qualifies and the cache is usable. The layout cache reproduces intake's own reading: with any other `read` (a
-    caller's substitute) it steps aside."""
+) -> Package | None:
+    """What intake's `open_source(source, limits=...)` returns, through the layout cache; None when the cache does
+    not apply (`source` does not qualify, the cache is off or unusable): then the caller reads `source` itself.
+    The layout cache reproduces intake's own reading, so with any other `read` (a caller's substitute for
+    `open_source`) it steps aside too."""
     upload = _upload(source) if _usable(cache) and read is open_source else None
     if upload is None:
-        return read(source, limits=limits, all_files=all_files)
+        return None
     data, name = upload
     key = layout_key(hashlib.sha256(data).hexdigest(), limits)
     found = cache.get_many([key]).get(key)
