@@ -103,7 +103,8 @@ class Behaviour:
             fn = call.child_by_field_name("function")
             # `f()()` chains name nothing these rules look for, and re-resolving them is the costly case
             plain = fn is not None and fn.type in ("identifier", "member_expression", "subscript_expression")
-            self._callee[call.id] = self.an.resolve(fn) if plain else None
+            known = self.an.callees
+            self._callee[call.id] = (known[call.id] if call.id in known else self.an.resolve(fn)) if plain else None
         return self._callee[call.id]
 
     def calls_in(self, start: int, end: int) -> Iterator[Node]:

@@ -200,6 +200,7 @@ class Analyzer(Resolver):
         # .d.ts files declare types and never run: an unparsable region there cannot hide executable code
         self.report_error_regions = not path.lower().endswith(".d.ts")
         self._api_seen: set[tuple[str, int]] = set()
+        self.callees: dict[int, str | None] = {}  # call node id -> its settled callee (before .call/.apply)
         self._network = names_regex(config.js_network)
         self._serializers = names_regex(config.js_serializers)
 
@@ -331,18 +332,19 @@ class Analyzer(Resolver):
         fn = node.child_by_field_name("constructor" if is_new else "function")
         if fn is None:
             return
-        args = self.arguments(node)
         if fn.type == "import":
-            self._dynamic_import(node, args)
+            self._dynamic_import(node, self.arguments(node))
             return
-        callee = self.resolve(fn)
+        callee = self.resolve_name(fn) if fn.type == "identifier" else self.resolve(fn)
+        if not is_new and not self.incomplete:
+            self.callees[node.id] = callee  # settled: the behaviour rules ask again for the same call
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
             elif not is_new:
-                self._network_method(node, fn, args)
+                self._network_method(node, fn, None)
             return
-        callee, args, is_new = self._unwrap_indirect(callee, args, is_new)
+        callee, args, is_new = self._unwrap_indirect(callee, self.arguments(node), is_new)
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
@@ -533,14 +535,14 @@ class Analyzer(Resolver):
             return True
         return False
 
-    def _network_method(self, node: Node, fn: Node, args: list[Node]) -> None:
+    def _network_method(self, node: Node, fn: Node, args: list[Node] | None) -> None:
         """`client.post(url, process.env)` on an unknown object: a request method receiving the whole env."""
         if fn.type != "member_expression":
             return
         prop = fn.child_by_field_name("property")
         if prop is None or self.text(prop) not in self.config.network_methods:
             return
-        for arg in args:
+        for arg in args if args is not None else self.arguments(node):
             env = self._find_env(arg)
             if env is not None:
                 self.finding(
