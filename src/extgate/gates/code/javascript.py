@@ -61,6 +61,10 @@ _QUERY = """
 (member_expression object: (identifier)) @member
 (subscript_expression object: (identifier)) @member
 (ERROR) @error
+(if_statement) @if
+(ternary_expression) @ternary
+(switch_statement) @switch
+(binary_expression operator: "&&") @and
 """
 # identifiers that matter to a rule when they sit inside a region tree-sitter could not parse
 _SENSITIVE = frozenset(
@@ -155,10 +159,13 @@ class _Collected:
     news: list[Node] = field(default_factory=list)
     members: list[tuple[Node, Node]] = field(default_factory=list)
     errors: list[Node] = field(default_factory=list)
+    # conditions for behaviour's environment-targeting rule, by kind (if/ternary/switch/and), in capture order
+    conditions: dict[str, list[Node]] = field(default_factory=dict)
 
 
 def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
-    """Captured nodes by kind, in document order (`captures()` does not return them in order)."""
+    """Captured nodes by kind, in document order (`captures()` does not return them in order). One query per
+    tree: the behaviour rules' conditions come from it too."""
     caps = QueryCursor(_query(grammar)).captures(tree.root_node)
 
     def nodes(name: str) -> list[Node]:
@@ -184,6 +191,7 @@ def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
     found.calls = nodes("call")
     found.news = nodes("new")
     found.errors = nodes("error")
+    found.conditions = {kind: caps.get(kind, []) for kind in behaviour.CONDITION_KINDS}
     return nodes("scope"), found
 
 
