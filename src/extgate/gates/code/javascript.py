@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from operator import attrgetter
 from typing import TypeVar
 
 from tree_sitter import Node, Query, QueryCursor, Range, Tree
@@ -23,6 +24,8 @@ from extgate.gates.code import behaviour, jsfacts
 from extgate.gates.code.bounded import MAX_DEPTH
 from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
+    BUILTIN_CONSTRUCTORS,
+    COMMONJS_MODULE,
     CONSTANT_NODES,
     EVAL_TOKEN,
     FUNCTION_CONSTRUCTORS,
@@ -91,6 +94,10 @@ class _Matchers:
 
     each: tuple[tuple[CallMatcher, re.Pattern[str]], ...]
     any: re.Pattern[str] | None
+    # first segments of the names from which a member chain can reach an API name (js_api_name): the API's
+    # modules and global roots, the names member resolution rewrites (global, <module>, NORMALIZE's keys). A chain
+    # rooted anywhere else keeps its root (or turns into a constructor name, none of which is an API root)
+    api_roots: frozenset[str] | None
 
 
 _MATCHERS: dict[int, tuple[CodeConfig, _Matchers]] = {}
@@ -103,11 +110,20 @@ def _matchers(config: CodeConfig) -> _Matchers:
         return found[1]
     each = tuple((m, rx) for m in config.call_matchers if (rx := names_regex(m.javascript)) is not None)
     patterns = tuple(p for m in config.call_matchers for p in m.javascript)
-    matchers = _Matchers(each, names_regex(patterns))
+    api = config.api
+    roots = {*api.node_modules, "process", "Deno", "Bun", "global", COMMONJS_MODULE}
+    roots |= {name.split(".", 1)[0] for name in (*api.js_globals, *NORMALIZE)}
+    # a constructor name that is also an API root (never in the shipped pack): then no chain may be skipped
+    api_roots = None if roots & (BUILTIN_CONSTRUCTORS | FUNCTION_CONSTRUCTORS) else frozenset(roots)
+    matchers = _Matchers(each, names_regex(patterns), api_roots)
     if len(_MATCHERS) > 64:
         _MATCHERS.clear()
     _MATCHERS[id(config)] = (config, matchers)
     return matchers
+
+
+_START = attrgetter("start_byte")
+_END = attrgetter("end_byte")
 
 
 @cache
@@ -169,7 +185,8 @@ def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
     caps = QueryCursor(_query(grammar)).captures(tree.root_node)
 
     def nodes(name: str) -> list[Node]:
-        return sorted(caps.get(name, ()), key=lambda n: (n.start_byte, -n.end_byte))
+        # by (start, -end), as two stable C-keyed sorts (a Python key function per node cost more than the sort)
+        return sorted(sorted(caps.get(name, ()), key=_END, reverse=True), key=_START)
 
     def fields(name: str, first: str, second: str) -> list[tuple[Node, Node]]:
         pairs = []
@@ -614,8 +631,12 @@ class Analyzer(Resolver):
 
     def _member_use(self, root_ident: Node, member: Node) -> None:
         """Record the API a member chain rooted at a known name reaches (`process.env.HOME` -> process.env)."""
-        if self.resolve_name(root_ident) is None:
+        root = self.resolve_name(root_ident)
+        if root is None:
             return  # most roots in a bundle are local variables: nothing to record
+        api_roots = _matchers(self.config).api_roots
+        if api_roots is not None and root.split(".", 1)[0] not in api_roots:
+            return  # `f.call`, `Array.prototype.x`, `lodash.map`: no member of it is an API name
         top = member
         for _ in range(_MAX_CHAIN):  # API names are a few segments long; never walk a hostile chain to its end
             parent = top.parent

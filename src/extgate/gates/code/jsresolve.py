@@ -513,13 +513,16 @@ class Resolver:
         return []
 
     def resolve_name(self, ident: Node) -> str | None:
-        """What an identifier refers to (a top-level question, settled like `resolve`). A name bound nowhere in
-        the file is answered directly: no binding can make the answer incomplete."""
+        """What an identifier refers to (a top-level question, settled like `resolve`): the question is the
+        binding's (one memo entry for all its uses), and a name bound nowhere is answered directly (no binding can
+        make that answer incomplete)."""
         name = self.text(ident)
-        if name not in self.bound_names:
-            self.bounded.incomplete = False
-            return _global_name(name)
-        return self.resolve(ident)
+        if name in self.bound_names:
+            for scope in self.scopes.chain(ident.start_byte):
+                if (scope, name) in self.bindings:  # settled (and memoized) per binding, not per occurrence
+                    return self._resolve_bound(scope, name, 0)
+        self.bounded.incomplete = False
+        return _global_name(name)
 
     def _resolve_name(self, ident: Node, depth: int) -> str | None:
         name = self.text(ident)
