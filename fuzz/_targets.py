@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import json
 import shutil
@@ -17,9 +19,9 @@ from extgate.gates.manifest.parse import ParseError, parse_json, parse_yaml
 from extgate.intake import IntakeLimits, open_source
 from extgate.intake.directory import read_directory
 from extgate.model import Finding, Level, Package
-from extgate.policy import Policy
+from extgate.policy import Policy, PolicyError
+from extgate.publish.document import read_publish_document
 from extgate.rules.registry import RuleRegistry, load_registry
-from extgate.stages import effective_policy
 from extgate.trust.match import affects
 from extgate.trust.osv import record_from
 from extgate.trust.sources import Collected, from_import_maps, from_lockfiles, from_package_json
@@ -106,14 +108,25 @@ _POLICY_PROBES = (
 )
 
 
+@cache
+def rule_levels() -> tuple[dict[str, Level], frozenset[str]]:
+    return {r.id: r.level for r in rules()}, frozenset(r.id for r in rules() if not r.in_archive_ack)
+
+
+_CALLER = Policy.from_mapping({"rules": {"code/dynamic-eval": {"level": "note"}}}, "caller")
+
+
 def policy(data: bytes) -> None:
-    """An in-archive .extgate.toml as the engine reads it (`effective_policy`: TOML -> Policy -> tightened_by),
-    then applied to findings. Unreadable policies become a note there; nothing may raise out of it."""
-    package = Package.from_files({"package.json": MANIFEST, ".extgate.toml": data}, source="fuzz.tgz")
-    effective, _notes = effective_policy(Policy(), package, rules())
-    effective.apply(_POLICY_PROBES)
-    loaded = Policy.from_mapping({"rules": {"code/dynamic-eval": {"level": "note"}}}, "caller")
-    loaded.merged_with(effective).apply(_POLICY_PROBES)
+    """An in-archive .extgate.toml as `stages.effective_policy` reads it (decode, `Policy.from_toml`, where
+    UnicodeDecodeError and PolicyError are the documented refusals, then `tightened_by`), applied to findings; and
+    the same document as a trusted author's policy (`merged_with`). The rule-level tables are built once."""
+    try:
+        inside = Policy.from_toml(data.decode("utf-8"), "archive:.extgate.toml")
+    except (UnicodeDecodeError, PolicyError):
+        return
+    defaults, trusted_only = rule_levels()
+    _CALLER.tightened_by(inside, defaults, trusted_only).apply(_POLICY_PROBES)
+    inside.merged_with(_CALLER).apply(_POLICY_PROBES)
 
 
 def directory(data: bytes, root: Path) -> None:
@@ -183,3 +196,36 @@ PACKAGE_FILES = {
     "package/index.js": b'const cp = require("child_process"); cp.exec(process.env.CMD); eval(x);\n',
     "package/README.md": b"# fuzz\n",
 }
+
+
+def publish_document(data: bytes) -> None:
+    """An npm `PUT /:package` body as `extgate serve` reads it: every problem is data, never an exception."""
+    tarball, claim = read_publish_document(data, max_bytes=1 << 20)
+    assert isinstance(tarball, bytes)
+    assert all(p.message and p.evidence for p in claim.problems)
+
+
+def publish_bytes(files: dict[str, bytes], name: str = "fuzz-pkg", version: str = "1.0.0") -> bytes:
+    """A publish document the way the npm CLI builds one, carrying a tarball of `files` (package/...)."""
+    tarball = tar_bytes(files, "w:gz")
+    integrity = "sha512-" + base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+    key = f"{name}-{version}.tgz"
+    meta = {
+        "name": name,
+        "version": version,
+        "dist": {"integrity": integrity, "shasum": hashlib.sha1(tarball).hexdigest()},
+    }
+    doc = {
+        "_id": name,
+        "name": name,
+        "dist-tags": {"latest": version},
+        "versions": {version: meta},
+        "_attachments": {
+            key: {
+                "content_type": "application/octet-stream",
+                "data": base64.b64encode(tarball).decode(),
+                "length": len(tarball),
+            }
+        },
+    }
+    return json.dumps(doc).encode()

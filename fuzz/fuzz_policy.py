@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from _harness import instrumented, main
 
-with instrumented(__name__, "extgate.policy", "extgate.stages", "tomllib"):
+with instrumented(__name__, "extgate.policy", "tomllib"):
     import _targets
 
-MAX_LEN = 2048
+MAX_LEN = 8192  # > 4,300 digits: an integer past Python's str-conversion limit must fit
 SEEDS = [
     b'[rules."code/dynamic-eval"]\nlevel = "warning"\n[code]\nmax_parse_bytes = 100\n[[acknowledge]]\nfingerprint = "abc:1"\nreason = "ok"\n',  # noqa: E501
     b'rules = {"safety/unparsed-file" = {enabled = false, level = "error"}}\nacknowledge = [{fingerprint = "def:1", rule = "x"}]\n',  # noqa: E501
@@ -40,7 +40,7 @@ DICTIONARY = [
     b"[trust]",
     b"[code]",
 ]
-_targets.rules()  # once, before the first input
+_targets.rule_levels()  # once, before the first input
 
 
 def one_input(data: bytes) -> None:

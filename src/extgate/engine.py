@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from typing import Any
 
 from extgate import __version__
@@ -27,7 +28,7 @@ from extgate.gates.manifest import ManifestGate
 from extgate.gates.safety import SafetyGate
 from extgate.gates.trust import TrustGate
 from extgate.intake import Source, open_source
-from extgate.model import Finding, Package, Score, Verdict, status_for
+from extgate.model import Finding, Package, Score, Status, Target, Verdict, status_for
 from extgate.options import Options
 from extgate.policy import Policy
 from extgate.rules.registry import load_registry
@@ -45,11 +46,33 @@ def check(
     source: Source, policy: Policy | Mapping[str, Any] | None = None, *, options: Options | None = None
 ) -> Verdict:
     """Run every gate on `source` (archive path, directory, bytes or binary stream) and return the verdict.
-    `policy` may be a mapping shaped like the policy file (Policy.from_mapping)."""
+    `policy` may be a mapping shaped like the policy file (Policy.from_mapping); a value of the wrong type or shape
+    raises TypeError / PolicyError (the caller's mistake). Anything else that breaks gives a blocked verdict."""
     started = time.perf_counter()
     options = options or Options()
-    rules = load_registry()
     policy = Policy.coerce(policy)
+    try:
+        return _check(source, policy, options, started)
+    except Exception as exc:  # outside every stage's own handling (rule packs, cache set-up, policy application)
+        return _crashed(source, exc, started)
+
+
+def _crashed(source: Source, exc: Exception, started: float) -> Verdict:
+    """The verdict when the pipeline itself broke: blocked, with the one finding that says where and why."""
+    finding = internal_error("check", exc)
+    finding = replace(finding, fingerprint=f"{finding.base_fingerprint()}:1")
+    return Verdict(
+        status=Status.BLOCKED,
+        findings=(finding,),
+        target=Target(path=describe(source), sha256="", integrity="", files=0, bytes=0, publish_set=()),
+        profile="npm",
+        tool_version=__version__,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+
+
+def _check(source: Source, policy: Policy, options: Options, started: float) -> Verdict:
+    rules = load_registry()
     findings: list[Finding] = []
     notes: list[str] = []
 
@@ -91,7 +114,10 @@ def check(
     notes += files.notes
 
     # 5. policy, fingerprints, acknowledgements -> verdict
-    final = finalize(findings, policy, acknowledge_all=options.acknowledge_all)
+    try:
+        final = finalize(findings, policy, acknowledge_all=options.acknowledge_all)
+    except Exception as exc:  # the policy could not be applied: every finding stands as found, none acknowledged
+        final = finalize([*findings, internal_error("policy application", exc)], Policy())
     manifest = facts.manifest.data if facts.manifest else {}
     return Verdict(
         status=status_for(final),

@@ -161,6 +161,8 @@ class Policy:
             raise PolicyError(f"cannot read policy {path}: {exc}") from exc
         except RecursionError:  # tomllib recurses per nested array/inline table
             raise PolicyError(f"cannot read policy {path}: nested too deeply") from None
+        except ValueError as exc:  # an integer over Python's 4300-digit str conversion limit (not a TOMLDecodeError)
+            raise PolicyError(f"cannot read policy {path}: {exc}") from None
         if path.name == "pyproject.toml":
             tool = doc.get("tool")
             doc = tool.get("extgate", {}) if isinstance(tool, Mapping) else {}
@@ -175,6 +177,8 @@ class Policy:
             raise PolicyError(f"{source}: {exc}") from exc
         except RecursionError:
             raise PolicyError(f"{source}: nested too deeply") from None
+        except ValueError as exc:  # an integer over Python's 4300-digit limit: tomllib lets int()'s error through
+            raise PolicyError(f"{source}: {exc}") from None
         return cls.from_mapping(doc, source)
 
     @classmethod

@@ -644,8 +644,15 @@ CASES: dict[str, Case] = {
     ),
     "html-1mb-script-tags": Case(
         "100k nested brackets (HTML script tags)",
-        "safety/unparsed-file",
+        "code/dynamic-eval",
         _lazy("p.tgz", lambda: _pkg(**{"index.html": "<script " * 130_000 + "<script>eval(x)</script>"})),
+        note="the unterminated tags are skipped in one pass; the last script is analysed",
+    ),
+    "html-script-tags-quoted-gt": Case(
+        "100k nested brackets (HTML script tags, `>` only inside quotes)",
+        "safety/unparsed-file",
+        _lazy("p.tgz", lambda: _pkg(**{"index.html": ("<script " * 500 + '"a>b"') * 400 + "<script>eval(x)</script>"})),
+        note="the scan stops at the parse deadline (parse_timeout_ms, 5 s)",
     ),
     "dir-symlink-loop": Case("a directory target with a symlink loop", "archive/link", symlink_loop),
     "dir-fifo": Case("a FIFO (must not hang)", "archive/special-file", fifo),

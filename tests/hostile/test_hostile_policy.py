@@ -38,6 +38,7 @@ MALFORMED = {
     "rule-array": 'rules = {"code/x" = [1]}\n',
     "deep-array": "a = " + "[" * DEEP + "]" * DEEP + "\n",
     "deep-inline-table": "a = " + "{b = " * 5000 + "1" + "}" * 5000 + "\n",
+    "int-over-4300-digits": "[code]\nmax_parse_bytes = " + "9" * 4301 + "\n",  # tomllib lets int()'s ValueError out
 }
 
 
@@ -80,3 +81,10 @@ def test_broken_pyproject_tool_table_is_a_policy_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.extgate]\nrules = ["x"]\n')
     with pytest.raises(PolicyError):
         Policy.discover(tmp_path)
+
+
+def test_policy_file_with_an_int_over_4300_digits_is_a_policy_error(tmp_path: Path) -> None:
+    path = tmp_path / ".extgate.toml"
+    path.write_text("[code]\nmax_parse_bytes = " + "9" * 4301 + "\n")
+    with pytest.raises(PolicyError, match="4300"):
+        Policy.load(path)

@@ -82,6 +82,8 @@ def _local_mismatch(stream: BinaryIO, info: zipfile.ZipInfo) -> str | None:
     """How the member's local header disagrees with its central-directory record, or None. Streaming unzippers
     read local headers, zip tools and extgate the central directory: any difference lets them extract different
     data under one name."""
+    if info.header_offset < 0:  # zipfile shifts offsets by the bytes it thinks were prepended; that can go below 0
+        return "its local header would start before the archive does"
     stream.seek(info.header_offset)
     head = stream.read(_LOCAL.size)
     if len(head) < _LOCAL.size:

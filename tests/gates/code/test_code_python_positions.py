@@ -15,7 +15,6 @@ import cst_reference
 import pytest
 from code_support import FIXTURES, config
 
-from extgate import pyparse
 from extgate.gates.code import python
 from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult
 
@@ -54,7 +53,7 @@ def test_same_findings_facts_and_positions_as_the_libcst_reference(path: Path, w
 def test_every_call_f_string_field_and_attribute_is_placed_like_libcst(path: Path) -> None:
     data = path.read_bytes()
     cfg = config()
-    _, module = pyparse.parse_module(data, cfg.python_max_depth, cfg.parse_timeout_ms)
+    _, module = cst_reference.parse_module(data, cfg.python_max_depth, cfg.parse_timeout_ms)
     ref = cst_reference.Analyzer(path.name, data, module, cfg)
     new = python.Analyzer(path.name, data, python.check(data, cfg), cfg)
 

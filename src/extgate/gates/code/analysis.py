@@ -68,7 +68,9 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        behaviours = py_behaviour.tree_findings(checked.tree, config.behaviour, config.max_findings_per_rule)
+        behaviours = py_behaviour.tree_findings(
+            checked.tree, config.behaviour, config.max_findings_per_rule, checked.nodes
+        )
         return _done(
             base,
             findings + py.findings + behaviours,

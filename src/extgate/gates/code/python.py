@@ -143,6 +143,11 @@ class _Call:
 
 
 _POP = object()  # stack marker: leaving a function's parameter scope
+# nodes nothing is collected from and below which there is nothing (names, literals, contexts, operators)
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
+    | {kind for base in (ast.operator, ast.cmpop, ast.unaryop, ast.boolop) for kind in base.__subclasses__()}
+)
 
 
 class _Collector:
@@ -169,6 +174,7 @@ class _Collector:
         scopes: list[frozenset[str]] = [frozenset()]
         stack: list[Any] = list(reversed(tree.body))
         inner_attributes: set[int] = set()
+        node_type, list_type, leaves = ast.AST, list, _LEAVES
         while stack:
             node = stack.pop()
             if node is _POP:
@@ -184,11 +190,11 @@ class _Collector:
             elif kind is ast.Attribute:
                 if id(node) not in inner_attributes:  # only the outermost attribute of a chain
                     self.attributes.append((node, scopes[-1]))
-                if type(node.value) is ast.Attribute:
-                    inner_attributes.add(id(node.value))
-                stack.append(node.value)
-                continue
-            elif kind is ast.Name or kind is ast.Constant:
+                value = node.value
+                if type(value) is ast.Attribute:
+                    inner_attributes.add(id(value))
+                if value.__class__ not in leaves:
+                    stack.append(value)
                 continue
             elif kind is ast.Import:
                 self._import(node)
@@ -230,9 +236,15 @@ class _Collector:
                 children = [*node.items, *node.body]
             elif kind is ast.MatchMapping:
                 children = [x for pair in zip(node.keys, node.patterns, strict=True) for x in pair]
-            else:
-                children = list(ast.iter_child_nodes(node))
-            stack.extend(reversed(children))
+            else:  # ast.iter_child_nodes, inlined: this walk visits every node of the file
+                children = []
+                for name in node._fields:
+                    value = getattr(node, name, None)
+                    if isinstance(value, node_type):
+                        children.append(value)
+                    elif value.__class__ is list_type:
+                        children.extend(item for item in value if isinstance(item, node_type))
+            stack.extend([child for child in reversed(children) if child.__class__ not in leaves])
 
     def _joined(
         self, top: ast.JoinedStr, node: ast.JoinedStr, path: tuple[int, ...], shadowed: frozenset[str], stack: list[Any]
