@@ -7,6 +7,7 @@ import and API use must be what the libcst-based analyzer (`cst_reference`, posi
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -113,3 +114,9 @@ def test_multi_line_strings_decorators_and_f_string_fields() -> None:
     assert (44, 7, 19, "{os.environ}") in env
     assert (44, 29, 45, "{env!r:>{width}}") in env  # the second literal of an implicit concatenation
     assert (46, 1, 13, "{os.environ}") in env  # inside a triple-quoted f-string, on its second line
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_pre_checks_node_list_is_ast_walk_order_for_the_behaviour_rules(path: Path) -> None:
+    checked = python.check(path.read_bytes(), config())
+    assert list(checked.nodes) == list(ast.walk(checked.tree))  # py_behaviour keeps ast.walk's order
