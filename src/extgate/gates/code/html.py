@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from tree_sitter import Point, Range
 
 _OPEN_OR_COMMENT = re.compile(rb"<!--|<script(?=[\s/>])", re.IGNORECASE)
-_TAG_REST = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+# possessive (no backtracking: the only way a tag can end is at its first unquoted `>`), so a failed attempt costs
+# one pass over the window instead of per-character alternation
+_TAG_REST = re.compile(rb"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _CLOSE = re.compile(rb"</script", re.IGNORECASE)
 _TYPE = re.compile(rb"""\btype\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _MAX_TAG = 4096  # a <script ...> tag longer than this is malformed; not worth a regex over the whole file
@@ -63,6 +65,12 @@ def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf"))
             if close < 0:
                 break
             pos = close + 3
+            continue
+        gt = data.find(b">", match.end())
+        if gt < 0:
+            break  # no tag can end any more
+        if gt - match.end() > _MAX_TAG:
+            pos = gt - _MAX_TAG  # tags that start before this cannot reach a `>` within _MAX_TAG: all malformed
             continue
         tag = _TAG_REST.match(data, match.end(), min(len(data), match.end() + _MAX_TAG))
         if tag is None:
