@@ -202,7 +202,10 @@ def _secret(path: Path) -> bytes:
             pass
         finally:
             tmp.unlink(missing_ok=True)
-    text = path.read_text().strip()
-    if len(text) != 64:
+    try:  # any damage is an OSError: the caller then runs without the cache, with a note
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise OSError("unexpected key file contents") from None
+    if len(key) != 32:
         raise OSError("unexpected key file contents")
-    return bytes.fromhex(text)
+    return key
