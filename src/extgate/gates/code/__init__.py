@@ -56,7 +56,7 @@ class CodeGate:
             imports += result.imports
             api_uses += result.api_uses
             files.append(_file_flags(result))
-            behaviours += _behaviours(entry.path, result)
+            behaviours += _behaviours(path, result)
         log.debug("code gate: %s", dict(sorted(stats.items())))
         facts = CodeFacts(
             imports=tuple(imports),

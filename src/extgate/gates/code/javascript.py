@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter
 from typing import TypeVar
 
@@ -108,6 +108,15 @@ def _matchers(config: CodeConfig) -> _Matchers:
     found = _MATCHERS.get(id(config))
     if found is not None and found[0] is config:
         return found[1]
+    matchers = _matchers_for(config)  # an equal config (a worker process unpickles one per task chunk)
+    if len(_MATCHERS) > 64:
+        _MATCHERS.clear()
+    _MATCHERS[id(config)] = (config, matchers)
+    return matchers
+
+
+@lru_cache(maxsize=8)
+def _matchers_for(config: CodeConfig) -> _Matchers:
     each = tuple((m, rx) for m in config.call_matchers if (rx := names_regex(m.javascript)) is not None)
     patterns = tuple(p for m in config.call_matchers for p in m.javascript)
     api = config.api
@@ -115,11 +124,7 @@ def _matchers(config: CodeConfig) -> _Matchers:
     roots |= {name.split(".", 1)[0] for name in (*api.js_globals, *NORMALIZE)}
     # a constructor name that is also an API root (never in the shipped pack): then no chain may be skipped
     api_roots = None if roots & (BUILTIN_CONSTRUCTORS | FUNCTION_CONSTRUCTORS) else frozenset(roots)
-    matchers = _Matchers(each, names_regex(patterns), api_roots)
-    if len(_MATCHERS) > 64:
-        _MATCHERS.clear()
-    _MATCHERS[id(config)] = (config, matchers)
-    return matchers
+    return _Matchers(each, names_regex(patterns), api_roots)
 
 
 _START = attrgetter("start_byte")

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import time
-from functools import cache
+from functools import cache, lru_cache
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
@@ -110,12 +110,17 @@ class _Guard:
 _GUARDS: dict[int, tuple[CodeConfig, _Guard]] = {}
 
 
+@lru_cache(maxsize=8)
+def _guard_for(config: CodeConfig) -> _Guard:
+    return _Guard(config)
+
+
 def _guard(config: CodeConfig) -> _Guard:
     """The guard of a config, looked up by identity (hashing a CodeConfig costs more than the fast path)."""
     found = _GUARDS.get(id(config))
     if found is not None and found[0] is config:
         return found[1]
-    guard = _Guard(config)
+    guard = _guard_for(config)  # an equal config (a worker process unpickles one per task chunk): built once
     if len(_GUARDS) > 64:
         _GUARDS.clear()
     _GUARDS[id(config)] = (config, guard)
