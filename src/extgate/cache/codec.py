@@ -19,6 +19,7 @@ from typing import Any
 from extgate.facts import ApiUse, ImportRef, Symbol
 from extgate.gates.code.interface import FileAnalysis
 from extgate.gates.interface import FileHit
+from extgate.intake.layout import Layout, LayoutMember
 from extgate.model import Level
 from extgate.scoring.symbols import FileSymbols
 
@@ -35,6 +36,8 @@ _TYPES: dict[str, type[Any]] = {
     "ApiUse": ApiUse,
     "FileSymbols": FileSymbols,
     "Symbol": Symbol,
+    "Layout": Layout,
+    "LayoutMember": LayoutMember,
 }
 _ENUMS: dict[str, type[enum.Enum]] = {"Level": Level}
 
