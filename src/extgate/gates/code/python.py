@@ -94,11 +94,12 @@ class Source:
         return index + 1, offset - self.starts[index]
 
     def tokens(self) -> tuple[list[tokenize.TokenInfo], list[tuple[int, int]]]:
-        """The file's tokens (computed on first use: only for a snippet whose parentheses span lines)."""
+        """The file's tokens (computed on first use: only for a snippet whose parentheses span lines with a comment
+        in the way); lines end where CPython's do (`\r`, `\n`, `\r\n`)."""
         if self._tokens is None:
             self._tokens = [
                 tok
-                for tok in tokenize.generate_tokens(io.StringIO(self.text).readline)
+                for tok in tokenize.generate_tokens(io.StringIO(self.text, newline=None).readline)
                 if tok.type not in (tokenize.NL, tokenize.COMMENT)
             ]
             self._token_starts = [tok.start for tok in self._tokens]
@@ -126,14 +127,6 @@ class Field:
 
 
 Located = ast.expr | ast.stmt | Field
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""
 
 
 @dataclass(slots=True)
