@@ -136,6 +136,12 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
             _unparsed(path, "timeout", f"inline scripts not found within {config.parse_timeout_ms} ms", hits)
         )
         return _done(base, findings, config, skip_reason="timeout")
+    except html.ScanTooComplex:
+        budget = html.work_budget(len(data))
+        findings.append(
+            _unparsed(path, "too-complex", f"inline scripts not found within {budget:,} bytes of tag scanning", hits)
+        )
+        return _done(base, findings, config, skip_reason="too-complex")
     if GROUP_TROJAN in hits.groups:
         findings += _trojan(data, scripts.ranges, config)
     for start, end in scripts.ranges:

@@ -48,12 +48,23 @@ class ScanTimeout(Exception):
     """The script scan ran past its deadline."""
 
 
+class ScanTooComplex(Exception):
+    """The tag scan would need more than its work budget (a deterministic bound, unlike the deadline)."""
+
+
+def work_budget(size: int) -> int:
+    """Bytes the tag matches may examine in all: an honest page examines each tag once (well under its size);
+    runs of `<script ` whose only `>` sits inside quotes make every start re-scan up to _MAX_TAG bytes."""
+    return 8 * size + (1 << 20)
+
+
 def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf")) -> Scripts:
-    """Raises ScanTimeout past `deadline`: each step may try a 4 KiB tag match, so 7 MB of `<script ` is
-    minutes of work without one."""
+    """Raises ScanTooComplex past the work budget and ScanTimeout past `deadline`: each step may try a 4 KiB tag
+    match, so 7 MB of `<script ` is minutes of work without them."""
     found: list[tuple[int, int]] = []
     omitted = 0
     pos = 0
+    budget = work_budget(len(data))
     for step in itertools.count():
         if step % 256 == 255 and time.monotonic() > deadline:
             raise ScanTimeout()
@@ -72,7 +83,11 @@ def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf"))
         if gt - match.end() > _MAX_TAG:
             pos = gt - _MAX_TAG  # tags that start before this cannot reach a `>` within _MAX_TAG: all malformed
             continue
-        tag = _TAG_REST.match(data, match.end(), min(len(data), match.end() + _MAX_TAG))
+        window = min(len(data), match.end() + _MAX_TAG)
+        tag = _TAG_REST.match(data, match.end(), window)
+        budget -= (tag.end() if tag else window) - match.end()
+        if budget < 0:
+            raise ScanTooComplex()
         if tag is None:
             pos = match.end()
             continue
