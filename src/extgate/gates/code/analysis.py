@@ -247,7 +247,7 @@ def _obfuscation(
 
 
 def _unparsed(path: str, reason: str, detail: str, hits: PrefilterHits) -> RawFinding:
-    tokens = sorted(hits.names)
+    tokens = sorted(hits.names - jsfacts.SHAPE_TOKENS)  # `[` and `globalThis` tell a reviewer nothing
     seen = f" The prefilter saw: {', '.join(tokens[:12])}." if tokens else ""
     return RawFinding(
         rule_id=UNPARSED,
