@@ -371,7 +371,7 @@ class Analyzer(Resolver):
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
-            elif not is_new:
+            elif not is_new and not self._computed_global_call(node, fn):
                 self._network_method(node, fn, None)
             return
         callee, args, is_new = self._unwrap_indirect(callee, self.arguments(node), is_new)
@@ -414,6 +414,32 @@ class Analyzer(Resolver):
             "Review the call by hand, or call the function by its own name.",
             reason="unresolved-chain",
         )
+
+    def _computed_global_call(self, node: Node, fn: Node) -> bool:
+        """`globalThis[k](x)`, `window[k](x)`, `const g = self; g[k](x)`: a global function called by a name that
+        does not fold to a constant may be eval, so it is reported (a warning) rather than passed as harmless.
+        Constant keys resolve through the resolver (`window["ev" + "al"]` is eval, `window["setTimeoutX"]` is
+        nothing); plain reads and computed calls on ordinary objects (`handlers[k](x)`) are not findings."""
+        target = self.unwrap(fn)
+        if target.type != "subscript_expression":
+            return False
+        if self.resolve(target.child_by_field_name("object")) != "global":
+            return False
+        key = target.child_by_field_name("index")
+        if key is None or key.type in CONSTANT_NODES or self.fold(key) is not None:
+            return False
+        if self.incomplete:
+            self._unresolved(node, fn)
+            return True
+        self.finding(
+            "code/dynamic-eval",
+            node,
+            f"`{self.short(fn, 60)}(…)` calls a global function by a computed name the analysis cannot resolve: "
+            "it may be eval. Call the intended function by its own name.",
+            level=Level.WARNING,
+            via="computed-global",
+        )
+        return True
 
     def _unwrap_indirect(self, callee: str, args: list[Node], is_new: bool) -> tuple[str | None, list[Node], bool]:
         """f.call(this, a) / f.apply(this, [a]) / Reflect.apply(f, this, [a]) / Reflect.construct(F, [a])."""

@@ -10,7 +10,7 @@
 Names resolve through same-file bindings (var/let/const, assignments, destructuring, imports, parameters) scoped
 to the nearest enclosing function, so a one-letter name bound to `require("child_process")` in one bundled module
 does not leak into another, and a parameter shadows a global. `fold(node)` computes constant strings
-("ev" + "al", "\\x65val", `eval`, String.fromCharCode, atob, const names).
+("ev" + "al", "\\x65val", `eval`, `${a}${b}` of constants, String.fromCharCode, atob, const names).
 
 Trees are parsed through a read callback so a progress callback can cancel the parse at its time budget. Nodes of
 such trees must never be asked for `.text`: py-tree-sitter 0.26 then re-reads the source through the callback
@@ -411,7 +411,9 @@ class Resolver:
     def _fold(self, node: Node, depth: int) -> str | None:
         node = self.unwrap(node)
         kind = node.type
-        if kind in ("string", "template_string"):
+        if kind == "template_string":
+            return self._fold_template(node, depth)
+        if kind == "string":
             return self.string_value(node)
         if kind == "binary_expression":
             parts: list[str] = []
@@ -440,6 +442,30 @@ class Resolver:
         if kind == "call_expression":
             return self._fold_call(node, depth)
         return None
+
+    def _fold_template(self, node: Node, depth: int) -> str | None:
+        """`${a}${b}` with constant substitutions folds like `a + b` (a template without any is a literal)."""
+        parts: list[str] = []
+        size = 0
+        cursor = node.start_byte + 1
+        for child in node.named_children:
+            if child.type not in ("template_substitution", "escape_sequence"):
+                continue
+            parts.append(self.data[cursor : child.start_byte].decode("utf-8", "replace"))
+            cursor = child.end_byte
+            if child.type == "escape_sequence":
+                parts.append(_decode_escape(_escape_text(self.data, child)))
+                continue
+            inner = [c for c in child.named_children if c.type != "comment"]
+            value = self.fold(inner[0], depth + 1) if len(inner) == 1 else None
+            if value is None:
+                return None
+            size += len(value)
+            if size > _MAX_FOLD:
+                return None
+            parts.append(value)
+        parts.append(self.data[cursor : max(cursor, node.end_byte - 1)].decode("utf-8", "replace"))
+        return "".join(parts)
 
     def _binding_key(self, ident: Node) -> tuple[int, str] | None:
         name = self.text(ident)
