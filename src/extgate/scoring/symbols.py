@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import sub
 
 from extgate import pyparse
 from extgate.declarations import js_declarations, python_declarations
@@ -241,12 +243,20 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
 
 
 def _nesting(data: bytes) -> int:
-    """Deepest bracket nesting (strings not excluded: an over-estimate is the safe side)."""
-    depth = deepest = 0
-    for match in re.finditer(rb"[\(\[\{\)\]\}]", data):
-        if match.group(0) in b"([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth = max(0, depth - 1)
-    return deepest
+    """Deepest bracket nesting (strings not excluded: an over-estimate is the safe side); a closer with nothing open
+    leaves the depth at 0.
+
+    Without a Python step per bracket: with S_i the running sum of +1 (opener) / -1 (closer), the clamped depth after
+    bracket i is S_i - min(0, S_1..S_i), so the deepest is the largest such difference (itertools in C)."""
+    brackets = data.translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    sums = list(accumulate(map(_STEP.__getitem__, brackets)))
+    lows = accumulate(sums, min, initial=0)
+    next(lows)  # lows[i] = min(0, S_1..S_i), aligned with sums[i]
+    deepest: int = max(map(sub, sums, lows))
+    return max(0, deepest)
+
+
+_STEP = tuple(1 if byte in b"([{" else -1 for byte in range(256))
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]{}")
