@@ -183,13 +183,10 @@ def select_sources(package: Package) -> tuple[str, list[Entry]]:
     py: list[Entry] = []
     for entry in package.iter_files():
         parts = entry.path.split("/")
-        if (
-            any(part in _SKIP_DIRS for part in parts[:-1])
-            or entry.name.startswith(".")
-            or _TEST_NAME.search(entry.name.lower())
-        ):
+        name = parts[-1]  # entry.name
+        lower = name.lower()
+        if not _SKIP_DIRS.isdisjoint(parts[:-1]) or name.startswith(".") or _TEST_NAME.search(lower):
             continue
-        lower = entry.name.lower()
         if lower.endswith(_DECLARATION_SUFFIXES):
             dts.append(entry)
         elif lower.endswith(_TS_SOURCE):
