@@ -56,6 +56,9 @@ from extgate.lang import language
 
 # prefilter pattern names (rules/code.yaml data.prefilter) that only ask for import facts
 IMPORT_TOKENS = frozenset({"import", "require", "export-from"})
+# prefilter pattern names that only say the file has a shape the parse must look at (a computed member, a global
+# object named): no rule name is written. The fast path answers them itself (it gives up at any computed name)
+SHAPE_TOKENS = frozenset({"computed-member", "global-root"})
 # canonical names the analyzers compare callees with in code (javascript.py, jsresolve.py), beyond the data
 ENGINE_NAMES = (
     "eval", "require", "module", "module.createRequire", "Deno.env.toObject", "Reflect.apply", "Reflect.construct",
@@ -142,10 +145,10 @@ def canonical_names(config: CodeConfig) -> tuple[str, ...]:
 
 
 def only_import_tokens(hits: PrefilterHits, config: CodeConfig) -> bool:
-    """The file's parse-group prefilter hits are all import tokens: no rule token occurs in it."""
+    """The file's parse-group prefilter hits are all import or shape tokens: no rule token occurs in it."""
     if GROUP_PARSE not in hits.groups:
         return False
-    return not (hits.names & _guard(config).parse_names) - IMPORT_TOKENS
+    return not (hits.names & _guard(config).parse_names) - IMPORT_TOKENS - SHAPE_TOKENS
 
 
 @cache
