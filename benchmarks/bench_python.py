@@ -54,7 +54,7 @@ def run(files: list[tuple[str, bytes]], config: CodeConfig) -> dict[str, float]:
         with contextlib.suppress(python.Unparseable):
             python.analyze(name, data, config, checked=checked)
         analysed = time.process_time()
-        py_behaviour.tree_findings(checked.tree, config.behaviour, config.max_findings_per_rule)
+        py_behaviour.tree_findings(checked.tree, config.behaviour, config.max_findings_per_rule, checked.nodes)
         done = time.process_time()
         spent["pre-check"] += parsed - start
         spent["analysis"] += analysed - parsed

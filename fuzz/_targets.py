@@ -41,7 +41,7 @@ def code_config() -> CodeConfig:
 
 
 def warm_code(path: str, seeds: list[bytes]) -> None:
-    """Once, before fuzzing: the rule pack, the prefilter database, tree-sitter languages and queries, libcst."""
+    """Once, before fuzzing: the rule pack, the prefilter database, tree-sitter languages and queries."""
     for seed in seeds:
         code(path, seed)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from extgate import __version__
 from extgate.cache import FileRunner
+from extgate.cache.archive import open_cached
 from extgate.facts import Facts
 from extgate.gates.archive import ArchiveGate
 from extgate.gates.code import CodeGate
@@ -76,24 +77,28 @@ def _check(source: Source, policy: Policy, options: Options, started: float) -> 
     findings: list[Finding] = []
     notes: list[str] = []
 
-    # 1. intake: stream the archive (or select a directory's publish set) within hard limits
-    try:
-        package = open_source(source, limits=intake_limits(policy, options, rules), all_files=options.all_files)
-    except Exception as exc:  # fail closed: whatever broke, the verdict is blocked
-        package = Package(source=describe(source), format="unknown", entries=())
-        findings.append(internal_error("intake", exc))
-
-    # 2. profile and the policy that applies (caller's, author's directory policy, in-archive tightening)
-    profile, policy, policy_notes, problems = profile_and_policy(package, policy, options, rules)
-    notes += policy_notes
-    findings += problems
-
-    # 3. gates in order; each sees what earlier gates learned
-    facts = Facts()
-    # per-file analysis runs through the content-addressed result cache and, for large packages, a process pool
+    # per-file analysis (and a clean tar upload's layout) runs through the content-addressed result cache and, for
+    # large packages, a process pool
     files = FileRunner.from_options(options.use_cache, options.cache_dir, options.jobs)
+    facts = Facts()
     score: Score | None = None
     try:
+        # 1. intake: stream the archive (or select a directory's publish set) within hard limits; an upload read
+        #    cleanly before is rebuilt from its layout (extgate.cache.archive)
+        try:
+            limits = intake_limits(policy, options, rules)
+            cached = open_cached(source, limits=limits, cache=files.cache, notes=notes, read=open_source)
+            package = open_source(source, limits=limits, all_files=options.all_files) if cached is None else cached
+        except Exception as exc:  # fail closed: whatever broke, the verdict is blocked
+            package = Package(source=describe(source), format="unknown", entries=())
+            findings.append(internal_error("intake", exc))
+
+        # 2. profile and the policy that applies (caller's, author's directory policy, in-archive tightening)
+        profile, policy, policy_notes, problems = profile_and_policy(package, policy, options, rules)
+        notes += policy_notes
+        findings += problems
+
+        # 3. gates in order; each sees what earlier gates learned
         for gate in GATES:
             ctx = GateContext(package, profile, policy, options, rules, facts, gate.name, files)
             try:

@@ -24,6 +24,8 @@ File format (TOML):
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -152,11 +154,12 @@ class Policy:
         return cls(FrozenMap(rules), FrozenMap(sections), FrozenMap(acks), source)
 
     @classmethod
-    def load(cls, path: str | Path) -> Policy:
-        """Read a policy file: `.toml` (top level or `[tool.extgate]` in pyproject.toml)."""
+    def load(cls, path: str | Path, *, follow_symlinks: bool = True) -> Policy:
+        """Read a policy file: `.toml` (top level or `[tool.extgate]` in pyproject.toml). At most MAX_POLICY_BYTES
+        of a regular file are read (a FIFO, a device or a huge file is a PolicyError, never a hang)."""
         path = Path(path)
         try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+            doc = tomllib.loads(_read_policy_text(path, follow_symlinks))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise PolicyError(f"cannot read policy {path}: {exc}") from exc
         except RecursionError:  # tomllib recurses per nested array/inline table
@@ -185,12 +188,14 @@ class Policy:
     def discover(cls, directory: str | Path) -> Policy | None:
         """The author's policy in a scanned directory: .extgate.toml, else [tool.extgate] in pyproject.toml."""
         root = Path(directory)
+        # anything by those names is read, and never through a link: a policy linked to a huge or special file
+        # elsewhere fails closed instead of being read (or followed outside the scanned tree)
         for name in POLICY_FILE_NAMES:
-            if (root / name).is_file():
-                return cls.load(root / name)
+            if os.path.lexists(root / name):
+                return cls.load(root / name, follow_symlinks=False)
         pyproject = root / "pyproject.toml"
-        if pyproject.is_file():
-            policy = cls.load(pyproject)
+        if os.path.lexists(pyproject):
+            policy = cls.load(pyproject, follow_symlinks=False)
             if policy.rules or policy.sections or policy.acknowledgements:
                 return policy
         return None
@@ -226,6 +231,24 @@ class Policy:
 
     def with_acknowledgement(self, ack: Acknowledgement) -> Policy:
         return replace(self, acknowledgements=FrozenMap({**self.acknowledgements, ack.fingerprint: ack}))
+
+
+MAX_POLICY_BYTES = 1024 * 1024
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read_policy_text(path: Path, follow_symlinks: bool) -> str:
+    """A policy file's text: a regular file of at most MAX_POLICY_BYTES (OSError otherwise)."""
+    if not follow_symlinks and os.path.islink(path):
+        raise OSError("it is a symbolic link, which a scanned directory's policy is never read through")
+    fd = os.open(path, _READ_FLAGS | (0 if follow_symlinks else getattr(os, "O_NOFOLLOW", 0)))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError("it is not a regular file")
+        data = handle.read(MAX_POLICY_BYTES + 1)
+    if len(data) > MAX_POLICY_BYTES:
+        raise OSError(f"it is larger than {MAX_POLICY_BYTES:,} bytes")
+    return data.decode("utf-8")
 
 
 def _table(value: Any, where: str) -> Mapping[str, Any]:

@@ -1,5 +1,5 @@
-"""The pre-check every Python file passes before analysis: `check` (the code gate and scoring, which analyse
-CPython's tree), then, only for the libcst reference analyzer the tests compare with, `parse_module`.
+"""The pre-check every Python file passes before analysis: `check` (the code gate and scoring analyse CPython's
+tree; the libcst analyzer the tests compare with, `tests/gates/code/cst_reference.py`, parses with libcst after it).
 
 The bounds were made for libcst, which extgate analysed Python with before 0.1.0, and are kept as they were so
 that no verdict changes (they also bound the cost of the analysis on CPython's tree).
@@ -20,7 +20,7 @@ and 1,000 nested calls take minutes. So `check` (C parsers only, iterative walks
     libcst builds for the shapes above
     more work than the time budget by a deterministic cost estimate (per node and per level of deep nesting)
 
-and `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
+and the reference's `parse_module` turns any exception of libcst into `Unparseable` too. Every rejection has a reason
 (`FileAnalysis.skip_reason`), so callers report it instead of crashing or silently skipping the file.
 """
 
@@ -32,11 +32,9 @@ import io
 import re
 import tokenize
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import libcst as cst
 
 # Cost model, measured with libcst 1.9 (parse + position metadata + one visit): 57-60 us per CPython AST node for
 # ordinary modules (typing.py, inspect.py, _pydecimal.py), up to 110 us per node for data-heavy code (long runs of
@@ -83,6 +81,7 @@ class Checked:
 
     tree: ast.Module
     text: str
+    nodes: Sequence[ast.AST] = ()  # every node of `tree` in `ast.walk`'s (breadth-first) order
 
 
 def check(data: bytes, max_depth: int, budget_ms: int) -> ast.Module:
@@ -106,7 +105,8 @@ def check_source(data: bytes, max_depth: int, budget_ms: int) -> Checked:
             raise Unparseable("syntax", f"not parseable as Python: {exc}") from None
         except (RecursionError, MemoryError):
             raise Unparseable("too-deep", "nesting too deep for the Python parser") from None
-    depth, cst_depth, excess, nodes = Shape(text).measure(tree, max_depth + CHAIN_ALLOWANCE)
+    shape = Shape(text)
+    depth, cst_depth, excess, nodes = shape.measure(tree, max_depth + CHAIN_ALLOWANCE)
     if depth > max_depth:
         raise Unparseable("too-deep", f"syntax tree {depth} levels deep (limit {max_depth})")
     if cst_depth > max_depth + CHAIN_ALLOWANCE:
@@ -118,7 +118,7 @@ def check_source(data: bytes, max_depth: int, budget_ms: int) -> Checked:
     estimate_ms = (US_PER_NODE * nodes + US_PER_EXCESS_DEPTH * excess) // 1000
     if estimate_ms > budget_ms:
         raise Unparseable("too-complex", f"estimated parse time {estimate_ms} ms exceeds the {budget_ms} ms budget")
-    return Checked(tree, text)
+    return Checked(tree, text, shape.order)
 
 
 def _parse(text: str) -> ast.Module:
@@ -134,25 +134,13 @@ def _parse(text: str) -> ast.Module:
             gc.enable()
 
 
-def parse_module(data: bytes, max_depth: int, budget_ms: int) -> tuple[ast.Module, cst.Module]:
-    """`check`, then libcst; any libcst failure is Unparseable too (it raises KeyError on some inputs)."""
-    tree = check(data, max_depth, budget_ms)
-    try:
-        return tree, cst.parse_module(data)
-    except cst.ParserSyntaxError as exc:
-        raise Unparseable("syntax", f"libcst cannot parse it at line {exc.raw_line}: {exc.message}") from None
-    except RecursionError:
-        raise Unparseable("too-deep", "syntax tree too deep for libcst") from None
-    except Exception as exc:  # a libcst bug on hostile input is a finding, not a crash
-        raise Unparseable("syntax", f"libcst failed on it ({type(exc).__name__})") from None
-
-
 class Shape:
     """Depth as libcst nests it, the excess-depth sum and the node count of a CPython tree (iterative)."""
 
     def __init__(self, text: str) -> None:
         self.source = text.encode("utf-8")  # ast columns are UTF-8 byte offsets into the decoded text
         self._starts: list[int] | None = None
+        self.order: list[ast.AST] = []
 
     def measure(self, tree: ast.AST, cst_limit: int | None = None) -> tuple[int, int, int, int]:
         """(CPython tree depth, depth as libcst nests it, excess-depth sum, node count).
@@ -167,39 +155,46 @@ class Shape:
         return self._walk(tree, exact=True)
 
     def _walk(self, tree: ast.AST, *, exact: bool) -> tuple[int, int, int, int]:
-        deepest = deepest_cst = excess = count = 0
-        stack: list[tuple[ast.AST, int, int]] = [(tree, 0, 0)]
+        """One breadth-first pass, level by level (`self.order`: every node in `ast.walk`'s order)."""
+        deepest = deepest_cst = excess = 0
         literal_parts: set[int] = set()  # f-string parts: Python 3.11 gives them the whole f-string's position
         node_type, list_type, extra = ast.AST, list, _EXTRA
-        while stack:
-            node, depth, cst_depth = stack.pop()
-            kind = node.__class__
-            rule = extra.get(kind)
-            if rule is not None:
-                if id(node) not in literal_parts:
-                    cst_depth += rule(self, node, exact)
-                if kind is ast.JoinedStr:
-                    literal_parts.update(id(value) for value in node.values)  # type: ignore[attr-defined]
-                elif kind is ast.FormattedValue and node.format_spec is not None:  # type: ignore[attr-defined]
-                    literal_parts.add(id(node.format_spec))  # type: ignore[attr-defined]
-            count += 1
-            if depth > deepest:
-                deepest = depth
-            if cst_depth > deepest_cst:
-                deepest_cst = cst_depth
+        order: list[ast.AST] = [tree]
+        added: list[int] = [0]  # per node of `order`: levels libcst adds above it (its depth there - its depth)
+        depth = start = 0
+        while start < len(order):
+            end = len(order)
+            deepest = depth
             if depth > FREE_DEPTH:
-                excess += depth - FREE_DEPTH
+                excess += (depth - FREE_DEPTH) * (end - start)
+            for index in range(start, end):
+                node = order[index]
+                levels = added[index]
+                kind = node.__class__
+                rule = extra.get(kind)
+                if rule is not None:
+                    if id(node) not in literal_parts:
+                        levels += rule(self, node, exact)
+                    if kind is ast.JoinedStr:
+                        literal_parts.update(id(value) for value in node.values)  # type: ignore[attr-defined]
+                    elif kind is ast.FormattedValue and node.format_spec is not None:  # type: ignore[attr-defined]
+                        literal_parts.add(id(node.format_spec))  # type: ignore[attr-defined]
+                if depth + levels > deepest_cst:
+                    deepest_cst = depth + levels
+                for name in node._fields:  # ast.iter_child_nodes, inlined (this loop is the pre-check's cost)
+                    value = getattr(node, name, None)
+                    if isinstance(value, node_type):
+                        order.append(value)
+                        added.append(levels)
+                    elif value.__class__ is list_type:
+                        for item in value:
+                            if isinstance(item, node_type):
+                                order.append(item)
+                                added.append(levels)
+            start = end
             depth += 1
-            cst_depth += 1
-            for name in node._fields:  # ast.iter_child_nodes, inlined (this loop is the pre-check's cost)
-                value = getattr(node, name, None)
-                if isinstance(value, node_type):
-                    stack.append((value, depth, cst_depth))
-                elif value.__class__ is list_type:
-                    for item in value:
-                        if isinstance(item, node_type):
-                            stack.append((item, depth, cst_depth))
-        return deepest, deepest_cst, excess, count
+        self.order = order
+        return deepest, deepest_cst, excess, len(order)
 
     def extra_levels(self, node: ast.AST) -> int:
         """Levels libcst adds where the CPython tree is flat."""

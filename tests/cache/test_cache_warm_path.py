@@ -164,3 +164,35 @@ def test_a_runner_hashes_equal_bytes_objects_apart_and_never_confuses_files(tmp_
     c = bytes(bytearray(b"x" * 10))  # equal content, another object: the same key as `a`
     assert runner.map(_size, [("a", c)], None) == [101]
     runner.close()
+
+
+def test_config_digests_are_memoized_but_never_stale() -> None:
+    """The memoized config digest is always the canonical `digest` of the value as it is now: equal-but-differently-
+    typed configs (1 == True == 1.0) keep their own digests, a mutable config changed in place is digested again,
+    and a rebuilt equal config (another object) gets the same digest."""
+    from extgate.gates.code.config import build_config
+    from extgate.gates.content.config import config_from
+    from extgate.rules import load_registry
+
+    rules = load_registry()
+    for build in (lambda: build_config(rules, lambda _k, d: d), lambda: config_from(rules)):
+        first, again = build(), build()
+        assert first is not again
+        assert codec.config_digest(first) == codec.config_digest(again) == codec.digest(first)
+        assert codec.config_digest(first) == codec.digest(first)  # identity hit
+
+    typed = [(1,), (True,), (1.0,), ("1",)]
+    digests = [codec.config_digest(value) for value in typed]
+    assert digests == [codec.digest(value) for value in typed]
+    assert len(set(digests)) == len(typed)
+    digests = [codec.config_digest(value) for value in reversed(typed)]  # memo warm, other order
+    assert digests == [codec.digest(value) for value in reversed(typed)]
+
+    mutable = {"max": 1}
+    before = codec.config_digest(mutable)
+    mutable["max"] = 2
+    assert codec.config_digest(mutable) == codec.digest(mutable) != before
+    listed: tuple[Any, ...] = ("x", [1])
+    before = codec.config_digest(listed)
+    listed[1].append(2)
+    assert codec.config_digest(listed) == codec.digest(listed) != before

@@ -84,6 +84,18 @@ def test_behaviours_are_code_facts_for_the_drift_gate() -> None:
     ]
 
 
+def test_behaviour_facts_name_their_own_file() -> None:
+    """Each behaviour fact carries the path of the file it was found in, not the package's last file."""
+    code = facts(
+        {
+            "a.js": (FIXTURES / "home-write-on-import.js").read_bytes(),
+            "b.js": "module.exports = 1;\n",
+            "z-notes.md": "notes\n",
+        }
+    )
+    assert [(b.rule_id, b.path, b.line) for b in code.behaviours] == [("code/home-write", "a.js", 6)]
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixtures_hit_the_parse_prefilter(name: str) -> None:
     """A file with a behaviour must be fully parsed: its trigger tokens are parse-group prefilter patterns."""

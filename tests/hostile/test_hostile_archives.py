@@ -256,3 +256,15 @@ def test_swamp_directory_uses_the_manifest(tmp_path: Path, monkeypatch: pytest.M
     assert [(f.rule_id, f.path, f.level.value) for f in findings] == [
         ("safety/binary-content", "bin/helper", "warning")
     ]
+
+
+def test_a_directory_walk_stopped_by_its_entry_limit_still_reads_the_manifest(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    (root / "lib").mkdir(parents=True)
+    (root / "package.json").write_text(clean_package_json())
+    for i in range(120_000):  # more entries than a walk looks at (20 x max_files + 10,000)
+        (root / "lib" / f"f{i}.js").touch()
+    verdict = check(root, options=OFFLINE)
+    found = {f.rule_id for f in verdict.findings}
+    assert verdict.blocked and "archive/too-many-files" in found
+    assert "manifest/missing" not in found and verdict.manifest.get("name") == "clean-ext"

@@ -22,6 +22,7 @@ import pytest
 
 from extgate import Options, check, engine
 from extgate.cache.sqlite import FILE_NAME as FILE_CACHE
+from extgate.cache.sqlite import KEY_NAME
 from extgate.cli import main
 from extgate.engine import GATES
 from extgate.formatters import to_json
@@ -251,14 +252,18 @@ def _with_policy(data: bytes, policy: str) -> bytes:
 
 HOSTILE = npm_tgz({"package.json": '{"name": "h", "version": "1.0.0"}', "index.js": "eval(process.env.X)\n"})
 DAMAGE = {
-    "garbage": lambda path: path.write_bytes(b"this is not an sqlite database" * 200),
+    "garbage": lambda path: path.write_bytes(b"this is not an sqlite database \xff\xfe" * 200),
     "truncated": lambda path: path.write_bytes(path.read_bytes()[:1500]),
     "a-folder": lambda path: (path.unlink(), path.mkdir()),
+    "not-hex": lambda path: path.write_text("z" * 64),
 }
+CACHE_DAMAGE = [
+    *((name, damage) for name in (TRUST_CACHE, FILE_CACHE) for damage in ("garbage", "truncated", "a-folder")),
+    *((KEY_NAME, damage) for damage in ("garbage", "a-folder", "not-hex")),  # the file cache's HMAC key
+]
 
 
-@pytest.mark.parametrize("damage", list(DAMAGE))
-@pytest.mark.parametrize("cache", [TRUST_CACHE, FILE_CACHE])
+@pytest.mark.parametrize(("cache", "damage"), CACHE_DAMAGE)
 def test_a_corrupt_cache_never_changes_a_verdict(
     cache: str, damage: str, sources: tuple[PackumentServer, OsvServer, DownloadsServer], tmp_path: Path
 ) -> None:

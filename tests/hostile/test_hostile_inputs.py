@@ -95,7 +95,7 @@ def test_hostile_input_gets_its_rule_within_the_bounds(name: str, results: dict[
     assert isinstance(rules, list)
     assert row["status"] != "passed", row
     assert "engine/internal-error" not in rules, row["messages"]
-    assert case.rule in rules, (case.rule, row["messages"])
+    assert any(rule in rules for rule in case.rule.split("|")), (case.rule, row["messages"])
     assert row["wall_s"] <= WALL_LIMIT_S, row  # type: ignore[operator]
     assert row["rss_bytes"] <= RSS_LIMIT, row  # type: ignore[operator]
     if case.drop_privileges and os.geteuid() == 0:
@@ -107,5 +107,5 @@ def test_every_case_names_an_issue_item_and_a_real_rule() -> None:
 
     known = {rule.id for rule in load_registry()}
     for name, case in CASES.items():
-        assert case.item and case.rule in known, name
-        assert case.rule != "engine/internal-error", name
+        assert case.item and set(case.rule.split("|")) <= known, name
+        assert "engine/internal-error" not in case.rule, name

@@ -6,11 +6,15 @@ values of the wrong shape with PolicyError instead of AttributeError/TypeError/R
 
 from __future__ import annotations
 
+import os
+import signal
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from extgate import Options, Status, check
+from extgate.cli import main
 from extgate.policy import Policy, PolicyError
 from hostile.hostile_archives import npm_tarball
 
@@ -88,3 +92,70 @@ def test_policy_file_with_an_int_over_4300_digits_is_a_policy_error(tmp_path: Pa
     path.write_text("[code]\nmax_parse_bytes = " + "9" * 4301 + "\n")
     with pytest.raises(PolicyError, match="4300"):
         Policy.load(path)
+
+
+class _Hang(Exception):
+    pass
+
+
+def _alarm(seconds: int) -> None:
+    def fire(*_: object) -> None:
+        raise _Hang(f"still reading after {seconds} s")
+
+    signal.signal(signal.SIGALRM, fire)
+    signal.alarm(seconds)
+
+
+def _author_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "pkg"
+    root.mkdir()
+    (root / "package.json").write_text(CLEAN_PKG)
+    (root / "index.js").write_text("module.exports = 1\n")
+    return root
+
+
+@pytest.mark.parametrize("shape", ["symlink-to-huge-file", "huge-file", "fifo", "symlink-to-fifo", "dangling-link"])
+def test_an_author_policy_that_is_not_a_small_regular_file_fails_closed_at_once(shape: str, tmp_path: Path) -> None:
+    """A directory's `.extgate.toml` is read through no link and at most 1 MB of it: a link to a 3 GB file took
+    a minute and 6 GB of memory, and a FIFO would block forever."""
+    root = _author_tree(tmp_path)
+    policy = root / ".extgate.toml"
+    huge = tmp_path / "huge.toml"
+    with open(huge, "wb") as handle:
+        handle.truncate(3 * 1024**3)  # sparse: costs no disk
+    if shape == "symlink-to-huge-file":
+        policy.symlink_to(huge)
+    elif shape == "huge-file":
+        os.link(huge, policy)
+    elif shape == "fifo":
+        os.mkfifo(policy)
+    elif shape == "symlink-to-fifo":
+        os.mkfifo(tmp_path / "pipe")
+        policy.symlink_to(tmp_path / "pipe")
+    else:
+        policy.symlink_to(tmp_path / "nowhere")
+    tracemalloc.start()
+    _alarm(60)
+    try:
+        verdict = check(root, options=OFFLINE)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        signal.alarm(0)
+        tracemalloc.stop()
+    assert verdict.status is Status.BLOCKED
+    [internal] = [f for f in verdict.findings if f.rule_id == "engine/internal-error"]
+    assert "policy loading failed" in internal.message and ".extgate.toml" in internal.message
+    assert peak < 20_000_000
+
+
+def test_a_callers_policy_that_is_a_fifo_is_a_usage_error_not_a_hang(tmp_path: Path) -> None:
+    root = _author_tree(tmp_path)
+    os.mkfifo(tmp_path / "policy.toml")
+    _alarm(60)
+    try:
+        code = main(
+            ["check", str(root), "--offline", "--policy", str(tmp_path / "policy.toml"), "-o", str(tmp_path / "v")]
+        )
+    finally:
+        signal.alarm(0)
+    assert code == 2

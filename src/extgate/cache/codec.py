@@ -14,11 +14,15 @@ import dataclasses
 import enum
 import hashlib
 import json
+import pickle
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from extgate.facts import ApiUse, ImportRef, Symbol
 from extgate.gates.code.interface import FileAnalysis
 from extgate.gates.interface import FileHit
+from extgate.intake.layout import Layout, LayoutMember
 from extgate.model import Level
 from extgate.scoring.symbols import FileSymbols
 
@@ -35,6 +39,8 @@ _TYPES: dict[str, type[Any]] = {
     "ApiUse": ApiUse,
     "FileSymbols": FileSymbols,
     "Symbol": Symbol,
+    "Layout": Layout,
+    "LayoutMember": LayoutMember,
 }
 _ENUMS: dict[str, type[enum.Enum]] = {"Level": Level}
 
@@ -165,3 +171,62 @@ def digest(value: Any) -> str:
     """sha256 of the canonical encoding: equal configs give equal digests in every process (frozensets sorted,
     unlike repr under hash randomization)."""
     return hashlib.sha256(json.dumps(_encode(value), sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+# -- config digests, memoized: every check builds its gates' configs again (equal, not identical), and the canonical
+# encoding costs ~1-2 ms per config. Two memos, neither can go stale:
+#   identity: id(config) -> (config, digest), the object held so its id is never reused while the entry lives; only
+#             for values that cannot change (frozen dataclasses and builtin immutables that hash, i.e. hold nothing
+#             mutable);
+#   pickle:   pickle.dumps(config) -> digest. Equal pickle bytes mean the same types and values all the way down (the
+#             pool already relies on a config surviving pickle), so the canonical digest is the same; an equal config
+#             that pickles differently (a frozenset iterated in another order) only misses. Not `==`: 1 == True == 1.0
+#             would let configs that encode differently share a digest.
+_MEMO_SIZE = 32
+_by_id: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+_by_pickle: OrderedDict[bytes, str] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def config_digest(config: Any) -> str:
+    """`digest(config)`, memoized (see above): what the per-file cache key uses for a gate's config."""
+    fixed = _immutable(config)
+    if fixed:
+        with _memo_lock:
+            known = _by_id.get(id(config))
+            if known is not None and known[0] is config:
+                _by_id.move_to_end(id(config))
+                return known[1]
+    try:
+        pickled: bytes | None = pickle.dumps(config, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # not picklable: no second memo, the digest is computed every time
+        pickled = None
+    with _memo_lock:
+        found = _by_pickle.get(pickled) if pickled is not None else None
+    value = found if found is not None else digest(config)
+    with _memo_lock:
+        if pickled is not None:
+            _by_pickle[pickled] = value
+            _by_pickle.move_to_end(pickled)
+            while len(_by_pickle) > _MEMO_SIZE:
+                _by_pickle.popitem(last=False)
+        if fixed:
+            _by_id[id(config)] = (config, value)
+            _by_id.move_to_end(id(config))
+            while len(_by_id) > _MEMO_SIZE:
+                _by_id.popitem(last=False)
+    return value
+
+
+_IMMUTABLE = (str, int, float, bool, bytes, tuple, frozenset, type(None))
+
+
+def _immutable(value: Any) -> bool:
+    params = getattr(type(value), "__dataclass_params__", None)
+    if not (type(value) in _IMMUTABLE or (params is not None and params.frozen)):
+        return False
+    try:
+        hash(value)  # a list or dict anywhere inside does not hash
+    except TypeError:
+        return False
+    return True

@@ -82,10 +82,20 @@ def task_key(
     config_digest: str,
     digest_of: Callable[[bytes], bytes] = lambda data: hashlib.sha256(data).digest(),
 ) -> str:
+    return _keyed(_key_prefix(fn, config_digest), call, digest_of)
+
+
+def _key_prefix(fn: Callable[..., Any], config_digest: str) -> hashlib._Hash:
+    """The hash state after the parts every call of one `map` shares (copied per call: same key, less hashing)."""
     h = hashlib.sha256()
     for part in (__version__, str(codec.FORMAT), f"{fn.__module__}.{fn.__qualname__}", config_digest):
         h.update(part.encode())
         h.update(b"\0")
+    return h
+
+
+def _keyed(prefix: hashlib._Hash, call: Sequence[Any], digest_of: Callable[[bytes], bytes]) -> str:
+    h = prefix.copy()
     for arg in call:
         if isinstance(arg, bytes):
             h.update(b"b" + digest_of(arg))
@@ -155,8 +165,8 @@ class FileRunner:
         return self.cache.notes
 
     def map(self, fn: Callable[..., R], calls: Sequence[tuple[Any, ...]], config: Any) -> list[R]:
-        config_digest = codec.digest(config)
-        keys = [task_key(fn, call, config_digest, self._digests) for call in calls]
+        prefix = _key_prefix(fn, codec.config_digest(config))
+        keys = [_keyed(prefix, call, self._digests) for call in calls]
         cached = self.cache.get_many(keys)
         results: list[Any] = [cached.get(key) for key in keys]
         missing = [i for i, result in enumerate(results) if result is None]

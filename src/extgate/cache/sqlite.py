@@ -21,6 +21,7 @@ from extgate.cache import codec
 SCHEMA = 1
 FILE_NAME = "file-cache.sqlite3"
 KEY_NAME = "file-cache.key"
+BATCH = 20_000
 
 
 class SqliteResultCache:
@@ -59,12 +60,14 @@ class SqliteResultCache:
         return self.get_many([key]).get(key)
 
     def get_many(self, keys: list[str]) -> dict[str, Any]:
-        """The verified results among `keys` (one query per 500 keys); bad rows are dropped with a note."""
+        """The verified results among `keys` (one query for as many keys as SQLite binds at once: all of a gate's files
+        in practice); bad rows are dropped with a note."""
         found: dict[str, Any] = {}
-        for start in range(0, len(keys), 500):
+        step = self._batch()
+        for start in range(0, len(keys), step):
             if self._db is None:
                 break
-            chunk = keys[start : start + 500]
+            chunk = keys[start : start + step]
             marks = ",".join("?" * len(chunk))
             try:
                 query = f"SELECT key, value, mac FROM results WHERE key IN ({marks})"
@@ -77,6 +80,14 @@ class SqliteResultCache:
                 if result is not None:
                     found[key] = result
         return found
+
+    def _batch(self) -> int:
+        """How many keys one query binds: SQLite's variable limit (32766 since 3.32, 999 before), at most BATCH."""
+        try:
+            limit = self._db.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if self._db is not None else 999
+        except (AttributeError, sqlite3.Error):  # Python < 3.11
+            limit = 999
+        return max(1, min(limit, BATCH))
 
     def _verified(self, key: str, value: object, mac: object) -> Any | None:
         if self._db is None:
@@ -202,7 +213,10 @@ def _secret(path: Path) -> bytes:
             pass
         finally:
             tmp.unlink(missing_ok=True)
-    text = path.read_text().strip()
-    if len(text) != 64:
+    try:  # any damage is an OSError: the caller then runs without the cache, with a note
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except (UnicodeDecodeError, ValueError):
+        raise OSError("unexpected key file contents") from None
+    if len(key) != 32:
         raise OSError("unexpected key file contents")
-    return bytes.fromhex(text)
+    return key

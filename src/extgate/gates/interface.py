@@ -107,18 +107,17 @@ class GateContext:
         )
 
     def hit_finding(self, path: str, hit: FileHit) -> Finding:
-        return self.finding(
-            hit.rule_id,
-            hit.message,
-            path=path,
-            line=hit.line,
-            column=hit.column,
-            end_line=hit.end_line,
-            end_column=hit.end_column,
-            snippet=hit.snippet,
+        """`finding(...)` with the hit's fields (built directly: a gate calls this for every hit of every file)."""
+        rule = self.rules[hit.rule_id]  # KeyError: the rule is missing from rules/*.yaml, a bug: fail closed
+        return Finding(
+            rule_id=hit.rule_id,
+            level=hit.level or rule.level_for(self.profile.name),
+            gate=self.gate or rule.gate,
+            message=hit.message,
+            location=Location(path, hit.line, hit.column, hit.end_line, hit.end_column),
+            snippet=truncate(hit.snippet) if hit.snippet is not None else None,
             evidence=hit.evidence,
-            level=hit.level,
-            properties=dict(hit.properties),
+            properties=FrozenMap(dict(hit.properties)),
         )
 
 

@@ -64,11 +64,16 @@ class TarReader:
         return archive_kind(head) in _TAR_FORMATS
 
     def open(self, stream: BinaryIO, *, source: str, limits: IntakeLimits) -> Package:
+        return self.read(stream, source=source, limits=limits)
+
+    def read(
+        self, stream: BinaryIO, *, source: str, limits: IntakeLimits, sink: tar.LayoutSink | None = None
+    ) -> Package:
         head = _read_head(stream)
         kind = archive_kind(head) or "tar"
         raw = HashingReader(stream, raw_cap(limits), head)
         budget = Budget(limits)
-        entries, issues = _read_tar(raw, kind, budget, limits)
+        entries, issues = _read_tar(raw, kind, budget, limits, sink)
         _finish(raw, issues)
         return _package(source, _TAR_FORMATS.get(kind, "tar"), entries, issues, raw, budget)
 
@@ -122,6 +127,14 @@ def _tar_inside(stream: BinaryIO) -> list[Issue]:
 
 
 READERS: tuple[Reader, ...] = (ZipReader(), TarReader())
+
+
+def read_tar_upload(data: bytes, *, source: str, limits: IntakeLimits) -> tuple[Package, tar.LayoutSink | None]:
+    """`read_archive` of an in-memory upload, plus where its members' data lie when it is a tar (else None)."""
+    if len(data) > raw_cap(limits) or not TarReader().sniff(data[:HEAD_BYTES]) or ZipReader().sniff(data[:HEAD_BYTES]):
+        return read_archive(io.BytesIO(data), source=source, limits=limits), None
+    sink = tar.LayoutSink()
+    return TarReader().read(io.BytesIO(data), source=source, limits=limits, sink=sink), sink
 
 
 def read_archive(stream: BinaryIO, *, source: str, limits: IntakeLimits) -> Package:
@@ -212,7 +225,9 @@ class Streams:
         return b""
 
 
-def _read_tar(raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimits) -> tuple[list[Entry], list[Issue]]:
+def _read_tar(
+    raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimits, sink: tar.LayoutSink | None = None
+) -> tuple[list[Entry], list[Issue]]:
     decompressed: Readable
     if kind == "gzip":
         decompressed = gzip.GzipFile(fileobj=cast(BinaryIO, raw), mode="rb")
@@ -223,7 +238,7 @@ def _read_tar(raw: HashingReader, kind: str, budget: Budget, limits: IntakeLimit
     else:
         decompressed = raw
     counter = StreamCounter(decompressed, stream_cap(limits), source_count=lambda: raw.count)
-    entries, issues = tar.read_members(counter, budget)
+    entries, issues = tar.read_members(counter, budget, sink)
     # where the decompressor stood when reading stopped (not its read-ahead): the honest denominator of a bomb's ratio
     read = counter.source_at_position()
     read = raw.count if read is None else read

@@ -186,7 +186,8 @@ def read_directory(path: Path, *, limits: IntakeLimits, all_files: bool = False)
         )
     else:
         walk = packlist(root, max_entries=max_walk_entries(limits), json_limit=limits.max_file_bytes)
-        selection = dict.fromkeys(walk.found)
+        # npm always packs package.json: a walk stopped early (too many entries) still reports the manifest
+        selection = dict.fromkeys(["package.json", *walk.found])
         issues = walk.issues
     entries: list[Entry] = []
     for rel in sorted(selection):

@@ -56,7 +56,18 @@ def _padded(size: int) -> int:
     return (size + 511) // 512 * 512
 
 
-def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], list[Issue]]:
+class LayoutSink:
+    """Where each regular member's data starts in the decompressed stream, in member order, and the stream's length
+    (for `intake.layout`: a clean upload's Package rebuilt from the same bytes without parsing them again)."""
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+        self.stream_bytes = -1
+
+
+def read_members(
+    counter: StreamCounter, budget: Budget, sink: LayoutSink | None = None
+) -> tuple[list[Entry], list[Issue]]:
     """All members of the (already decompressed) tar stream behind `counter`, until the end, a limit or an error."""
     entries: list[Entry] = []
     issues: list[Issue] = []
@@ -87,6 +98,8 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
                     if stream is None:  # pragma: no cover - isreg() members always have a stream
                         continue
                     before = budget.content_bytes
+                    if sink is not None:
+                        sink.offsets.append(member.offset_data)
                     data, sha256, size, truncated, found = budget.read(stream, norm)
                     entries.append(
                         Entry(
@@ -124,6 +137,8 @@ def read_members(counter: StreamCounter, budget: Budget) -> tuple[list[Entry], l
                 )
         while counter.read(CHUNK * 16):  # the rest of the stream: npm's reader may find members tarfile did not
             pass
+        if sink is not None:
+            sink.stream_bytes = counter.count
         npm_view.finish()
         problem = npm_view.problem or _disagreement(seen, npm_view.members)
         if problem:

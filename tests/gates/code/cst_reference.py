@@ -22,7 +22,7 @@ from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, na
 from extgate.model import Level
 from extgate.pyparse import Unparseable
 
-__all__ = ["Analyzer", "analyze"]
+__all__ = ["Analyzer", "analyze", "parse_module"]
 
 _MAX_FOLD = 10_000
 
@@ -33,6 +33,19 @@ BUILTIN_NAMES = frozenset(
 UNPARSED = "safety/unparsed-file"
 _EVALS = frozenset({"eval", "exec", "compile"})
 _IMPORTERS = frozenset({"__import__", "importlib.import_module", "importlib.__import__"})
+
+
+def parse_module(data: bytes, max_depth: int, budget_ms: int) -> tuple[ast.Module, cst.Module]:
+    """`check`, then libcst; any libcst failure is Unparseable too (it raises KeyError on some inputs)."""
+    tree = pyparse.check(data, max_depth, budget_ms)
+    try:
+        return tree, cst.parse_module(data)
+    except cst.ParserSyntaxError as exc:
+        raise pyparse.Unparseable("syntax", f"libcst cannot parse it at line {exc.raw_line}: {exc.message}") from None
+    except RecursionError:
+        raise pyparse.Unparseable("too-deep", "syntax tree too deep for libcst") from None
+    except Exception as exc:  # a libcst bug on hostile input is a finding, not a crash
+        raise pyparse.Unparseable("syntax", f"libcst failed on it ({type(exc).__name__})") from None
 
 
 def preflight(data: bytes, config: CodeConfig) -> ast.Module:
@@ -516,7 +529,7 @@ def _positional(node: cst.Call) -> list[cst.BaseExpression]:
 def analyze(path: str, data: bytes, config: CodeConfig, deadline: float = float("inf")) -> ParseResult:
     """Raises Unparseable when the file cannot be parsed safely (see module docstring) or the analysis runs past
     `deadline` (monotonic clock)."""
-    _, module = pyparse.parse_module(data, config.python_max_depth, config.parse_timeout_ms)
+    _, module = parse_module(data, config.python_max_depth, config.parse_timeout_ms)
     try:
         return Analyzer(path, data, module, config, deadline).run()
     except RecursionError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -270,15 +271,18 @@ def test_the_fast_path_gives_up_where_it_could_differ(
         assert full.api_uses
 
 
-def test_the_same_guard_for_every_config_object() -> None:
-    """The guard is derived once per config (by identity); an equal but distinct config gets its own."""
+def test_one_guard_per_config() -> None:
+    """The guard is derived once per config: looked up by identity, then by equality (a worker process gets an
+    equal copy of the config with every chunk of files); a different rule set gets its own."""
     cfg = config()
-    assert jsfacts._guard(cfg) is jsfacts._guard(cfg)
-    other = dataclasses.replace(cfg)
-    assert jsfacts._guard(other) is not jsfacts._guard(cfg)
-    assert jsfacts._guard(cfg).interesting("fs") and jsfacts._guard(cfg).interesting("child_process")
-    assert jsfacts._guard(cfg).interesting("fs-extra") and jsfacts._guard(cfg).interesting("path")
-    assert not jsfacts._guard(cfg).interesting("./internals/export") and not jsfacts._guard(cfg).interesting("lodash")
+    guard = jsfacts._guard(cfg)
+    assert jsfacts._guard(cfg) is guard
+    assert jsfacts._guard(pickle.loads(pickle.dumps(cfg))) is guard
+    fewer = dataclasses.replace(cfg, call_matchers=cfg.call_matchers[:1])
+    assert jsfacts._guard(fewer) is not guard
+    assert guard.interesting("fs") and guard.interesting("child_process") and guard.interesting("node:fs"[5:])
+    assert guard.interesting("fs-extra") and guard.interesting("path") and guard.interesting("")
+    assert not guard.interesting("./internals/export") and not guard.interesting("lodash")
 
 
 def test_behaviour_and_resolver_names_are_part_of_the_guard() -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from code_support import analyze, facts, scan, where
 
-from extgate.gates.code.html import script_ranges
+from extgate.gates.code.html import ScanTooComplex, script_ranges
 
 PAGE = """<!doctype html>
 <html>
@@ -57,3 +58,24 @@ def test_unclosed_script_runs_to_the_end() -> None:
 def test_page_without_scripts_is_not_parsed() -> None:
     result = analyze("docs/page.html", "<p>retrieval and eval(x) are words here</p>\n")
     assert result.findings == () and not result.parsed
+
+
+QUOTED_GT = ("<script " * 500 + '"a>b"') * 400 + "<script>eval(x)</script>"
+
+
+def test_quadratic_tag_scan_stops_at_its_work_budget_not_the_clock() -> None:
+    # every `<script ` start re-scans ~4 KB to the next quoted `>`: the budget (not the 5 s deadline, which a fast
+    # machine might not reach) decides, so the verdict is the same on every machine
+    with pytest.raises(ScanTooComplex):
+        script_ranges(QUOTED_GT.encode())
+    found = analyze("index.html", QUOTED_GT)
+    assert found.skip_reason == "too-complex"
+    assert [(f.rule_id, dict(f.properties).get("reason")) for f in found.findings] == [
+        ("safety/unparsed-file", "too-complex")
+    ]
+
+
+def test_honest_pages_stay_far_below_the_work_budget() -> None:
+    # a page of many small scripts and long quoted attributes is scanned in full
+    page = ('<script data-x="' + "a>" * 1000 + '">f()</script><p>text</p>\n') * 300
+    assert len(script_ranges(page.encode()).ranges) == 300

@@ -7,6 +7,7 @@ import and API use must be what the libcst-based analyzer (`cst_reference`, posi
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,6 @@ import cst_reference
 import pytest
 from code_support import FIXTURES, config
 
-from extgate import pyparse
 from extgate.gates.code import python
 from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult
 
@@ -54,7 +54,7 @@ def test_same_findings_facts_and_positions_as_the_libcst_reference(path: Path, w
 def test_every_call_f_string_field_and_attribute_is_placed_like_libcst(path: Path) -> None:
     data = path.read_bytes()
     cfg = config()
-    _, module = pyparse.parse_module(data, cfg.python_max_depth, cfg.parse_timeout_ms)
+    _, module = cst_reference.parse_module(data, cfg.python_max_depth, cfg.parse_timeout_ms)
     ref = cst_reference.Analyzer(path.name, data, module, cfg)
     new = python.Analyzer(path.name, data, python.check(data, cfg), cfg)
 
@@ -114,3 +114,22 @@ def test_multi_line_strings_decorators_and_f_string_fields() -> None:
     assert (44, 7, 19, "{os.environ}") in env
     assert (44, 29, 45, "{env!r:>{width}}") in env  # the second literal of an implicit concatenation
     assert (46, 1, 13, "{os.environ}") in env  # inside a triple-quoted f-string, on its second line
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_pre_checks_node_list_is_ast_walk_order_for_the_behaviour_rules(path: Path) -> None:
+    checked = python.check(path.read_bytes(), config())
+    assert list(checked.nodes) == list(ast.walk(checked.tree))  # py_behaviour keeps ast.walk's order
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r", "\r\n"], ids=["lf", "cr", "crlf"])
+def test_parentheses_across_lines_and_comments_under_every_line_end(newline: str) -> None:
+    source = "import os\nx = (  # c\n    eval(y)\n)\nz = f(  # c\n  os.system(a)  # d\n)\nw = (\n\n  eval(v))\n"
+    data = source.replace("\n", newline).encode()
+    expected = _facts(cst_reference.analyze("a.py", data, config()))
+    assert _facts(python.analyze("a.py", data, config())) == expected
+    assert [f[2:7] for f in expected["findings"]] == [  # line, column, end line, end column, snippet
+        (3, 5, 3, 12, "( # c eval(y) )"),
+        (6, 3, 6, 15, "os.system(a)"),  # f(...)'s own parentheses: not the snippet's
+        (10, 3, 10, 10, "( eval(v))"),
+    ]

@@ -52,11 +52,14 @@ class CodeGate:
             calls.append((entry.path, entry.suffix, entry.data))
         for (path, _, _), result in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
             _count(stats, result)
-            findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
             imports += result.imports
             api_uses += result.api_uses
+            if not result.findings:  # most files: no hit, so no flags and no behaviours
+                files.append(CodeFile(result.path, result.language, False, False, (), result.symbols))
+                continue
+            findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
             files.append(_file_flags(result))
-            behaviours += _behaviours(entry.path, result)
+            behaviours += _behaviours(path, result)
         log.debug("code gate: %s", dict(sorted(stats.items())))
         facts = CodeFacts(
             imports=tuple(imports),

@@ -68,7 +68,9 @@ def analyze_file(path: str, suffix: str, data: bytes, config: CodeConfig) -> Fil
         except python.Unparseable as exc:
             findings.append(_unparsed(path, exc.reason, exc.detail, hits))
             return _done(base, findings, config, skip_reason=exc.reason)
-        behaviours = py_behaviour.tree_findings(checked.tree, config.behaviour, config.max_findings_per_rule)
+        behaviours = py_behaviour.tree_findings(
+            checked.tree, config.behaviour, config.max_findings_per_rule, checked.nodes
+        )
         return _done(
             base,
             findings + py.findings + behaviours,
@@ -134,6 +136,12 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
             _unparsed(path, "timeout", f"inline scripts not found within {config.parse_timeout_ms} ms", hits)
         )
         return _done(base, findings, config, skip_reason="timeout")
+    except html.ScanTooComplex:
+        budget = html.work_budget(len(data))
+        findings.append(
+            _unparsed(path, "too-complex", f"inline scripts not found within {budget:,} bytes of tag scanning", hits)
+        )
+        return _done(base, findings, config, skip_reason="too-complex")
     if GROUP_TROJAN in hits.groups:
         findings += _trojan(data, scripts.ranges, config)
     for start, end in scripts.ranges:
@@ -239,7 +247,7 @@ def _obfuscation(
 
 
 def _unparsed(path: str, reason: str, detail: str, hits: PrefilterHits) -> RawFinding:
-    tokens = sorted(hits.names)
+    tokens = sorted(hits.names - jsfacts.SHAPE_TOKENS)  # `[` and `globalThis` tell a reviewer nothing
     seen = f" The prefilter saw: {', '.join(tokens[:12])}." if tokens else ""
     return RawFinding(
         rule_id=UNPARSED,
@@ -266,7 +274,11 @@ def _cap(
 ) -> tuple[RawFinding, ...]:
     """At most `limit` findings per rule and level in one file; the last one kept counts the rest (including hits
     the analyzers only counted, `counted`)."""
-    ordered = sorted(findings, key=lambda f: (f.line or 0, f.column or 0, f.rule_id, f.message))
+    ordered = sorted(findings, key=_position)
+    if not ordered:
+        return ()
+    if len(ordered) == 1 and not counted and limit >= 1:  # one finding, nothing counted beyond it: kept as is
+        return (ordered[0],)
     built: Counter[tuple[str, Level | None]] = Counter((f.rule_id, f.level) for f in ordered)
     kept: list[RawFinding] = []
     seen: Counter[tuple[str, Level | None]] = Counter()
@@ -279,6 +291,10 @@ def _cap(
         more = max(built[key], counted.get(key, 0)) - seen[key] if last else 0
         kept.append(_with_more(finding, more) if more > 0 else finding)
     return tuple(kept)
+
+
+def _position(finding: RawFinding) -> tuple[int, int, str, str]:
+    return (finding.line or 0, finding.column or 0, finding.rule_id, finding.message)
 
 
 def _done(
@@ -294,13 +310,16 @@ def _done(
     totals: Mapping[tuple[str, Level | None], int] | None = None,
     symbols: tuple[Symbol, ...] | None = None,
 ) -> FileAnalysis:
-    return replace(
-        base,
-        symbols=symbols,
-        findings=_cap(findings, config.max_findings_per_rule, totals or {}),
-        imports=tuple(sorted(imports, key=lambda ref: ref.line)),  # stable: same-line order kept
-        api_uses=tuple(sorted(api_uses, key=lambda use: use.line)),
-        parsed=parsed,
-        skip_reason=skip_reason,
-        syntax_errors=syntax_errors,
+    # the constructor, not dataclasses.replace: this runs once per code file
+    return FileAnalysis(
+        base.path,
+        base.language,
+        _cap(findings, config.max_findings_per_rule, totals or {}),
+        tuple(sorted(imports, key=lambda ref: ref.line)) if len(imports) > 1 else tuple(imports),  # stable sort
+        tuple(sorted(api_uses, key=lambda use: use.line)) if len(api_uses) > 1 else tuple(api_uses),
+        base.prefilter_hits,
+        parsed,
+        skip_reason,
+        syntax_errors,
+        symbols,
     )

@@ -18,11 +18,10 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from tree_sitter import Node, Query, QueryCursor
+from tree_sitter import Node
 
 from extgate.gates.code.interface import names_regex
 from extgate.gates.code.jsresolve import ParseTimeout
-from extgate.lang import language
 from extgate.model import Level
 
 if TYPE_CHECKING:
@@ -56,28 +55,11 @@ _RANDOM = frozenset({"Math.random", "crypto.randomInt", "crypto.getRandomValues"
 # every canonical name (or module) these rules compare with, for the imports-only fast path (jsfacts.py)
 CANONICAL_NAMES: tuple[str, ...] = (*_FS_MODULES, *sorted(_PATH_JOIN), *sorted(_TIMERS), *_EXEC_NAMES,
                                     *sorted(_RANDOM))  # fmt: skip
-_CONDITIONS = """
-(if_statement) @if
-(ternary_expression) @ternary
-(switch_statement) @switch
-(binary_expression operator: "&&") @and
-"""
+# the condition kinds javascript.py's query captures for `_targeting` (if_statement, ternary_expression,
+# switch_statement, `&&`)
+CONDITION_KINDS = ("if", "ternary", "switch", "and")
 _TARGETING_TOKENS = (b"timeZone", b"getTimezoneOffset", b"language", b"LANG", b"LC_", b"TZ", b"resolvedOptions",
                      b"country")  # fmt: skip
-
-
-def _query(grammar: str) -> Query:
-    return _cached_query(grammar)
-
-
-_QUERIES: dict[str, Query] = {}
-
-
-def _cached_query(grammar: str) -> Query:
-    query = _QUERIES.get(grammar)
-    if query is None:
-        query = _QUERIES[grammar] = Query(language(grammar), _CONDITIONS)
-    return query
 
 
 class Behaviour:
@@ -103,7 +85,8 @@ class Behaviour:
             fn = call.child_by_field_name("function")
             # `f()()` chains name nothing these rules look for, and re-resolving them is the costly case
             plain = fn is not None and fn.type in ("identifier", "member_expression", "subscript_expression")
-            self._callee[call.id] = self.an.resolve(fn) if plain else None
+            known = self.an.callees
+            self._callee[call.id] = (known[call.id] if call.id in known else self.an.resolve(fn)) if plain else None
         return self._callee[call.id]
 
     def calls_in(self, start: int, end: int) -> Iterator[Node]:
@@ -398,9 +381,9 @@ class Behaviour:
     # -- targeting ---------------------------------------------------------------------------------------------
     def _targeting(self) -> None:
         an = self.an
-        caps = QueryCursor(_query(an.grammar)).captures(an.tree.root_node)
+        caps = an.collected.conditions
         count = 0
-        for name in ("if", "ternary", "switch", "and"):
+        for name in CONDITION_KINDS:
             for node in sorted(caps.get(name, ()), key=lambda n: n.start_byte):
                 count += 1
                 self._tick(count)

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from tree_sitter import Point, Range
 
 _OPEN_OR_COMMENT = re.compile(rb"<!--|<script(?=[\s/>])", re.IGNORECASE)
-_TAG_REST = re.compile(rb"""(?:[^>"']|"[^"]*"|'[^']*')*>""")
+# possessive (no backtracking: the only way a tag can end is at its first unquoted `>`), so a failed attempt costs
+# one pass over the window instead of per-character alternation
+_TAG_REST = re.compile(rb"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _CLOSE = re.compile(rb"</script", re.IGNORECASE)
 _TYPE = re.compile(rb"""\btype\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _MAX_TAG = 4096  # a <script ...> tag longer than this is malformed; not worth a regex over the whole file
@@ -46,12 +48,23 @@ class ScanTimeout(Exception):
     """The script scan ran past its deadline."""
 
 
+class ScanTooComplex(Exception):
+    """The tag scan would need more than its work budget (a deterministic bound, unlike the deadline)."""
+
+
+def work_budget(size: int) -> int:
+    """Bytes the tag matches may examine in all: an honest page examines each tag once (well under its size);
+    runs of `<script ` whose only `>` sits inside quotes make every start re-scan up to _MAX_TAG bytes."""
+    return 8 * size + (1 << 20)
+
+
 def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf")) -> Scripts:
-    """Raises ScanTimeout past `deadline`: each step may try a 4 KiB tag match, so 7 MB of `<script ` is
-    minutes of work without one."""
+    """Raises ScanTooComplex past the work budget and ScanTimeout past `deadline`: each step may try a 4 KiB tag
+    match, so 7 MB of `<script ` is minutes of work without them."""
     found: list[tuple[int, int]] = []
     omitted = 0
     pos = 0
+    budget = work_budget(len(data))
     for step in itertools.count():
         if step % 256 == 255 and time.monotonic() > deadline:
             raise ScanTimeout()
@@ -64,7 +77,17 @@ def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf"))
                 break
             pos = close + 3
             continue
-        tag = _TAG_REST.match(data, match.end(), min(len(data), match.end() + _MAX_TAG))
+        gt = data.find(b">", match.end())
+        if gt < 0:
+            break  # no tag can end any more
+        if gt - match.end() > _MAX_TAG:
+            pos = gt - _MAX_TAG  # tags that start before this cannot reach a `>` within _MAX_TAG: all malformed
+            continue
+        window = min(len(data), match.end() + _MAX_TAG)
+        tag = _TAG_REST.match(data, match.end(), window)
+        budget -= (tag.end() if tag else window) - match.end()
+        if budget < 0:
+            raise ScanTooComplex()
         if tag is None:
             pos = match.end()
             continue

@@ -12,7 +12,8 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from operator import attrgetter
 from typing import TypeVar
 
 from tree_sitter import Node, Query, QueryCursor, Range, Tree
@@ -23,6 +24,8 @@ from extgate.gates.code import behaviour, jsfacts
 from extgate.gates.code.bounded import MAX_DEPTH
 from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
+    BUILTIN_CONSTRUCTORS,
+    COMMONJS_MODULE,
     CONSTANT_NODES,
     EVAL_TOKEN,
     FUNCTION_CONSTRUCTORS,
@@ -61,6 +64,10 @@ _QUERY = """
 (member_expression object: (identifier)) @member
 (subscript_expression object: (identifier)) @member
 (ERROR) @error
+(if_statement) @if
+(ternary_expression) @ternary
+(switch_statement) @switch
+(binary_expression operator: "&&") @and
 """
 # identifiers that matter to a rule when they sit inside a region tree-sitter could not parse
 _SENSITIVE = frozenset(
@@ -87,6 +94,10 @@ class _Matchers:
 
     each: tuple[tuple[CallMatcher, re.Pattern[str]], ...]
     any: re.Pattern[str] | None
+    # first segments of the names from which a member chain can reach an API name (js_api_name): the API's
+    # modules and global roots, the names member resolution rewrites (global, <module>, NORMALIZE's keys). A chain
+    # rooted anywhere else keeps its root (or turns into a constructor name, none of which is an API root)
+    api_roots: frozenset[str] | None
 
 
 _MATCHERS: dict[int, tuple[CodeConfig, _Matchers]] = {}
@@ -97,13 +108,27 @@ def _matchers(config: CodeConfig) -> _Matchers:
     found = _MATCHERS.get(id(config))
     if found is not None and found[0] is config:
         return found[1]
-    each = tuple((m, rx) for m in config.call_matchers if (rx := names_regex(m.javascript)) is not None)
-    patterns = tuple(p for m in config.call_matchers for p in m.javascript)
-    matchers = _Matchers(each, names_regex(patterns))
+    matchers = _matchers_for(config)  # an equal config (a worker process unpickles one per task chunk)
     if len(_MATCHERS) > 64:
         _MATCHERS.clear()
     _MATCHERS[id(config)] = (config, matchers)
     return matchers
+
+
+@lru_cache(maxsize=8)
+def _matchers_for(config: CodeConfig) -> _Matchers:
+    each = tuple((m, rx) for m in config.call_matchers if (rx := names_regex(m.javascript)) is not None)
+    patterns = tuple(p for m in config.call_matchers for p in m.javascript)
+    api = config.api
+    roots = {*api.node_modules, "process", "Deno", "Bun", "global", COMMONJS_MODULE}
+    roots |= {name.split(".", 1)[0] for name in (*api.js_globals, *NORMALIZE)}
+    # a constructor name that is also an API root (never in the shipped pack): then no chain may be skipped
+    api_roots = None if roots & (BUILTIN_CONSTRUCTORS | FUNCTION_CONSTRUCTORS) else frozenset(roots)
+    return _Matchers(each, names_regex(patterns), api_roots)
+
+
+_START = attrgetter("start_byte")
+_END = attrgetter("end_byte")
 
 
 @cache
@@ -155,14 +180,18 @@ class _Collected:
     news: list[Node] = field(default_factory=list)
     members: list[tuple[Node, Node]] = field(default_factory=list)
     errors: list[Node] = field(default_factory=list)
+    # conditions for behaviour's environment-targeting rule, by kind (if/ternary/switch/and), in capture order
+    conditions: dict[str, list[Node]] = field(default_factory=dict)
 
 
 def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
-    """Captured nodes by kind, in document order (`captures()` does not return them in order)."""
+    """Captured nodes by kind, in document order (`captures()` does not return them in order). One query per
+    tree: the behaviour rules' conditions come from it too."""
     caps = QueryCursor(_query(grammar)).captures(tree.root_node)
 
     def nodes(name: str) -> list[Node]:
-        return sorted(caps.get(name, ()), key=lambda n: (n.start_byte, -n.end_byte))
+        # by (start, -end), as two stable C-keyed sorts (a Python key function per node cost more than the sort)
+        return sorted(sorted(caps.get(name, ()), key=_END, reverse=True), key=_START)
 
     def fields(name: str, first: str, second: str) -> list[tuple[Node, Node]]:
         pairs = []
@@ -184,6 +213,7 @@ def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
     found.calls = nodes("call")
     found.news = nodes("new")
     found.errors = nodes("error")
+    found.conditions = {kind: caps.get(kind, []) for kind in behaviour.CONDITION_KINDS}
     return nodes("scope"), found
 
 
@@ -200,6 +230,7 @@ class Analyzer(Resolver):
         # .d.ts files declare types and never run: an unparsable region there cannot hide executable code
         self.report_error_regions = not path.lower().endswith(".d.ts")
         self._api_seen: set[tuple[str, int]] = set()
+        self.callees: dict[int, str | None] = {}  # call node id -> its settled callee (before .call/.apply)
         self._network = names_regex(config.js_network)
         self._serializers = names_regex(config.js_serializers)
 
@@ -331,18 +362,19 @@ class Analyzer(Resolver):
         fn = node.child_by_field_name("constructor" if is_new else "function")
         if fn is None:
             return
-        args = self.arguments(node)
         if fn.type == "import":
-            self._dynamic_import(node, args)
+            self._dynamic_import(node, self.arguments(node))
             return
-        callee = self.resolve(fn)
+        callee = self.resolve_name(fn) if fn.type == "identifier" else self.resolve(fn)
+        if not is_new and not self.incomplete:
+            self.callees[node.id] = callee  # settled: the behaviour rules ask again for the same call
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
             elif not is_new:
-                self._network_method(node, fn, args)
+                self._network_method(node, fn, None)
             return
-        callee, args, is_new = self._unwrap_indirect(callee, args, is_new)
+        callee, args, is_new = self._unwrap_indirect(callee, self.arguments(node), is_new)
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
@@ -533,14 +565,14 @@ class Analyzer(Resolver):
             return True
         return False
 
-    def _network_method(self, node: Node, fn: Node, args: list[Node]) -> None:
+    def _network_method(self, node: Node, fn: Node, args: list[Node] | None) -> None:
         """`client.post(url, process.env)` on an unknown object: a request method receiving the whole env."""
         if fn.type != "member_expression":
             return
         prop = fn.child_by_field_name("property")
         if prop is None or self.text(prop) not in self.config.network_methods:
             return
-        for arg in args:
+        for arg in args if args is not None else self.arguments(node):
             env = self._find_env(arg)
             if env is not None:
                 self.finding(
@@ -604,8 +636,12 @@ class Analyzer(Resolver):
 
     def _member_use(self, root_ident: Node, member: Node) -> None:
         """Record the API a member chain rooted at a known name reaches (`process.env.HOME` -> process.env)."""
-        if self.resolve_name(root_ident) is None:
+        root = self.resolve_name(root_ident)
+        if root is None:
             return  # most roots in a bundle are local variables: nothing to record
+        api_roots = _matchers(self.config).api_roots
+        if api_roots is not None and root.split(".", 1)[0] not in api_roots:
+            return  # `f.call`, `Array.prototype.x`, `lodash.map`: no member of it is an API name
         top = member
         for _ in range(_MAX_CHAIN):  # API names are a few segments long; never walk a hostile chain to its end
             parent = top.parent

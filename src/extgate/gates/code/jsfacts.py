@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import time
-from functools import cache
+from functools import cache, lru_cache
 
 from tree_sitter import Node, Query, QueryCursor, Tree
 
@@ -56,6 +56,9 @@ from extgate.lang import language
 
 # prefilter pattern names (rules/code.yaml data.prefilter) that only ask for import facts
 IMPORT_TOKENS = frozenset({"import", "require", "export-from"})
+# prefilter pattern names that only say the file has a shape the parse must look at (a computed member, a global
+# object named): no rule name is written. The fast path answers them itself (it gives up at any computed name)
+SHAPE_TOKENS = frozenset({"computed-member", "global-root"})
 # canonical names the analyzers compare callees with in code (javascript.py, jsresolve.py), beyond the data
 ENGINE_NAMES = (
     "eval", "require", "module", "module.createRequire", "Deno.env.toObject", "Reflect.apply", "Reflect.construct",
@@ -110,12 +113,17 @@ class _Guard:
 _GUARDS: dict[int, tuple[CodeConfig, _Guard]] = {}
 
 
+@lru_cache(maxsize=8)
+def _guard_for(config: CodeConfig) -> _Guard:
+    return _Guard(config)
+
+
 def _guard(config: CodeConfig) -> _Guard:
     """The guard of a config, looked up by identity (hashing a CodeConfig costs more than the fast path)."""
     found = _GUARDS.get(id(config))
     if found is not None and found[0] is config:
         return found[1]
-    guard = _Guard(config)
+    guard = _guard_for(config)  # an equal config (a worker process unpickles one per task chunk): built once
     if len(_GUARDS) > 64:
         _GUARDS.clear()
     _GUARDS[id(config)] = (config, guard)
@@ -137,10 +145,10 @@ def canonical_names(config: CodeConfig) -> tuple[str, ...]:
 
 
 def only_import_tokens(hits: PrefilterHits, config: CodeConfig) -> bool:
-    """The file's parse-group prefilter hits are all import tokens: no rule token occurs in it."""
+    """The file's parse-group prefilter hits are all import or shape tokens: no rule token occurs in it."""
     if GROUP_PARSE not in hits.groups:
         return False
-    return not (hits.names & _guard(config).parse_names) - IMPORT_TOKENS
+    return not (hits.names & _guard(config).parse_names) - IMPORT_TOKENS - SHAPE_TOKENS
 
 
 @cache

@@ -230,6 +230,15 @@ def _escape_text(data: bytes, node: Node) -> str:
     return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
+def _global_name(name: str) -> str | None:
+    """What a name that no binding in scope covers refers to."""
+    if name in GLOBAL_OBJECTS:
+        return "global"
+    if name == "module":
+        return COMMONJS_MODULE
+    return name if name in KNOWN_GLOBALS else None
+
+
 class ScopeIndex:
     """Function scopes as nested byte intervals: the chain of scopes around an offset without walking
     `node.parent` (which tree-sitter computes by descending from the root, so parent walks are quadratic)."""
@@ -504,8 +513,16 @@ class Resolver:
         return []
 
     def resolve_name(self, ident: Node) -> str | None:
-        """What an identifier refers to (a top-level question, settled like `resolve`)."""
-        return self.resolve(ident)
+        """What an identifier refers to (a top-level question, settled like `resolve`): the question is the
+        binding's (one memo entry for all its uses), and a name bound nowhere is answered directly (no binding can
+        make that answer incomplete)."""
+        name = self.text(ident)
+        if name in self.bound_names:
+            for scope in self.scopes.chain(ident.start_byte):
+                if (scope, name) in self.bindings:  # settled (and memoized) per binding, not per occurrence
+                    return self._resolve_bound(scope, name, 0)
+        self.bounded.incomplete = False
+        return _global_name(name)
 
     def _resolve_name(self, ident: Node, depth: int) -> str | None:
         name = self.text(ident)
@@ -513,11 +530,7 @@ class Resolver:
             for scope in self.scopes.chain(ident.start_byte):
                 if (scope, name) in self.bindings:
                     return self._resolve_bound(scope, name, depth)
-        if name in GLOBAL_OBJECTS:
-            return "global"
-        if name == "module":
-            return COMMONJS_MODULE
-        return name if name in KNOWN_GLOBALS else None
+        return _global_name(name)
 
     def _resolve_bound(self, scope: int, name: str, depth: int) -> str | None:
         key = (scope, name)

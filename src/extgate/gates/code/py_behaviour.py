@@ -10,8 +10,7 @@ eu`, `import pathlib as pl`) are followed.
 from __future__ import annotations
 
 import ast
-from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from extgate.gates.code.behaviour import CREDENTIAL_READ, HOME, HOME_WRITE, UNKNOWN
 from extgate.gates.code.interface import BehaviourConfig, RawFinding
@@ -29,7 +28,7 @@ _NETWORK_MODULES = ("requests", "httpx", "urllib", "aiohttp", "socket", "http.cl
 
 
 class _Scan:
-    def __init__(self, tree: ast.Module, cfg: BehaviourConfig, limit: int) -> None:
+    def __init__(self, tree: ast.Module, cfg: BehaviourConfig, limit: int, nodes: Sequence[ast.AST] = ()) -> None:
         self.cfg = cfg
         self.limit = limit
         self.aliases: dict[str, str] = {}
@@ -39,7 +38,7 @@ class _Scan:
         self.calls: list[ast.Call] = []  # in ast.walk order
         self._tree = tree
         self._top_level: set[int] | None = None
-        for node in _walk(tree):
+        for node in nodes or _walk(tree):
             if isinstance(node, ast.Call):
                 self.calls.append(node)
             elif isinstance(node, ast.Import):
@@ -218,24 +217,26 @@ def findings(data: bytes, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
     return tree_findings(tree, cfg, limit)
 
 
-def tree_findings(tree: ast.Module, cfg: BehaviourConfig, limit: int) -> list[RawFinding]:
-    """`findings` on the tree the code gate's pre-check already parsed (the same tree `ast.parse(data)` gives)."""
-    scan = _Scan(tree, cfg, limit)
+def tree_findings(
+    tree: ast.Module, cfg: BehaviourConfig, limit: int, nodes: Sequence[ast.AST] = ()
+) -> list[RawFinding]:
+    """`findings` on the tree the code gate's pre-check already parsed (the same tree `ast.parse(data)` gives);
+    `nodes`: all of its nodes in `ast.walk` order, when the caller has them (`pyparse.Checked.nodes`)."""
+    scan = _Scan(tree, cfg, limit, nodes)
     for call in scan.calls:
         scan.check(call)
     return scan.findings
 
 
-def _walk(tree: ast.AST) -> Iterator[ast.AST]:
-    """`ast.walk` (the same breadth-first order), with the child loop inlined."""
-    todo = deque([tree])
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """The nodes in `ast.walk`'s breadth-first order, with the child loop inlined (a list: the queue itself)."""
+    order: list[ast.AST] = [tree]
     node_type, list_type = ast.AST, list
-    while todo:
-        node = todo.popleft()
+    for node in order:  # appending while iterating: each node's children join the end of the queue
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, node_type):
-                todo.append(value)
+                order.append(value)
             elif value.__class__ is list_type:
-                todo.extend(item for item in value if isinstance(item, node_type))
-        yield node
+                order.extend([item for item in value if isinstance(item, node_type)])
+    return order

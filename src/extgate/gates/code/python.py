@@ -94,11 +94,12 @@ class Source:
         return index + 1, offset - self.starts[index]
 
     def tokens(self) -> tuple[list[tokenize.TokenInfo], list[tuple[int, int]]]:
-        """The file's tokens (computed on first use: only for a snippet whose parentheses span lines)."""
+        """The file's tokens (computed on first use: only for a snippet whose parentheses span lines with a comment
+        in the way); lines end where CPython's do (`\r`, `\n`, `\r\n`)."""
         if self._tokens is None:
             self._tokens = [
                 tok
-                for tok in tokenize.generate_tokens(io.StringIO(self.text).readline)
+                for tok in tokenize.generate_tokens(io.StringIO(self.text, newline=None).readline)
                 if tok.type not in (tokenize.NL, tokenize.COMMENT)
             ]
             self._token_starts = [tok.start for tok in self._tokens]
@@ -128,14 +129,6 @@ class Field:
 Located = ast.expr | ast.stmt | Field
 
 
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""
-
-
 @dataclass(slots=True)
 class _Call:
     node: ast.Call
@@ -143,6 +136,11 @@ class _Call:
 
 
 _POP = object()  # stack marker: leaving a function's parameter scope
+# nodes nothing is collected from and below which there is nothing (names, literals, contexts, operators)
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
+    | {kind for base in (ast.operator, ast.cmpop, ast.unaryop, ast.boolop) for kind in base.__subclasses__()}
+)
 
 
 class _Collector:
@@ -169,6 +167,7 @@ class _Collector:
         scopes: list[frozenset[str]] = [frozenset()]
         stack: list[Any] = list(reversed(tree.body))
         inner_attributes: set[int] = set()
+        node_type, list_type, leaves = ast.AST, list, _LEAVES
         while stack:
             node = stack.pop()
             if node is _POP:
@@ -184,11 +183,11 @@ class _Collector:
             elif kind is ast.Attribute:
                 if id(node) not in inner_attributes:  # only the outermost attribute of a chain
                     self.attributes.append((node, scopes[-1]))
-                if type(node.value) is ast.Attribute:
-                    inner_attributes.add(id(node.value))
-                stack.append(node.value)
-                continue
-            elif kind is ast.Name or kind is ast.Constant:
+                value = node.value
+                if type(value) is ast.Attribute:
+                    inner_attributes.add(id(value))
+                if value.__class__ not in leaves:
+                    stack.append(value)
                 continue
             elif kind is ast.Import:
                 self._import(node)
@@ -230,9 +229,15 @@ class _Collector:
                 children = [*node.items, *node.body]
             elif kind is ast.MatchMapping:
                 children = [x for pair in zip(node.keys, node.patterns, strict=True) for x in pair]
-            else:
-                children = list(ast.iter_child_nodes(node))
-            stack.extend(reversed(children))
+            else:  # ast.iter_child_nodes, inlined: this walk visits every node of the file
+                children = []
+                for name in node._fields:
+                    value = getattr(node, name, None)
+                    if isinstance(value, node_type):
+                        children.append(value)
+                    elif value.__class__ is list_type:
+                        children.extend(item for item in value if isinstance(item, node_type))
+            stack.extend([child for child in reversed(children) if child.__class__ not in leaves])
 
     def _joined(
         self, top: ast.JoinedStr, node: ast.JoinedStr, path: tuple[int, ...], shadowed: frozenset[str], stack: list[Any]

@@ -58,6 +58,7 @@ class _Layout:
 
     patterns: tuple[PatternSpec, ...]
     owners: Mapping[str, tuple[int, ...]]
+    rule_of: tuple[str, ...]  # the rule each expression belongs to (by index)
 
     def of(self, rule_id: str) -> tuple[int, ...]:
         return self.owners.get(rule_id, ())
@@ -66,10 +67,12 @@ class _Layout:
 def _layout(config: ContentConfig) -> _Layout:
     patterns: list[PatternSpec] = []
     owners: dict[str, tuple[int, ...]] = {}
+    rule_of: list[str] = []
     for spec in config.rules:
         owners[spec.rule_id] = tuple(range(len(patterns), len(patterns) + len(spec.patterns)))
         patterns.extend(spec.patterns)
-    return _Layout(tuple(patterns), MappingProxyType(owners))
+        rule_of += [spec.rule_id] * len(spec.patterns)
+    return _Layout(tuple(patterns), MappingProxyType(owners), tuple(rule_of))
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +121,34 @@ def _prepared(config: ContentConfig) -> _Prepared:
     return prepared
 
 
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """The config's rules as every file evaluates them, worked out once per config: handled rules only, those that
+    defer to others last (stable), each with whether it has a file filter; and whether content/scan-limit is on."""
+
+    rules: tuple[tuple[RuleSpec, bool], ...]
+    limit_on: bool
+
+
+_last_order: tuple[ContentConfig, _Order] | None = None
+
+
+def _order(config: ContentConfig) -> _Order:
+    """Per config (identity fast path like `_prepared`; no validation here, that stays with `_prepared`)."""
+    global _last_order
+    last = _last_order
+    if last is not None and last[0] is config:
+        return last[1]
+    handled = [s for s in config.rules if s.kind in HANDLERS]
+    ordered = sorted(handled, key=lambda s: bool(s.params.get("defer_to")))
+    order = _Order(
+        tuple((s, bool(s.files.include or s.files.exclude)) for s in ordered),
+        config.rule(SCAN_LIMIT) is not None,
+    )
+    _last_order = (config, order)
+    return order
+
+
 class _FileScan:
     """One file as the handlers see it (the `Scan` protocol)."""
 
@@ -130,23 +161,38 @@ class _FileScan:
         self._layout = prepared.layout
         self._compiled = prepared.compiled
         self._candidates: Candidates | None = prepared.prefilter.candidates(data)
+        self._usable_of: dict[str, list[int]] = {}
+        # rules with at least one prefilter candidate (None: no prefilter, every rule may match)
+        candidates = self._candidates
+        self._hinted: frozenset[str] | None = (
+            None if candidates is None else frozenset(self._layout.rule_of[i] for i in candidates)
+        )
         self.limited: dict[str, int] = {}
 
     def active(self, rule_id: str) -> bool:
         return rule_id in self._active
 
     def _usable(self, spec: RuleSpec) -> list[int]:
+        found = self._usable_of.get(spec.rule_id)  # `possible` then `matches` ask for the same rule
+        if found is not None:
+            return found
         patterns = self._layout.patterns
         candidates = self._candidates
-        return [
+        found = [
             i
             for i in self._layout.of(spec.rule_id)
             if (candidates is None or i in candidates) and patterns[i].files.applies(self.path)
         ]
+        self._usable_of[spec.rule_id] = found
+        return found
 
     def possible(self, spec: RuleSpec) -> bool:
         """Whether any of the rule's expressions can match in this file (a rule without expressions always can)."""
-        return not spec.patterns or bool(self._usable(spec))
+        if not spec.patterns:
+            return True
+        if self._hinted is not None and spec.rule_id not in self._hinted:
+            return False  # no expression of the rule is a candidate here (the common case)
+        return bool(self._usable(spec))
 
     def matches(self, spec: RuleSpec, *, bounded: bool = True) -> Iterator[re.Match[bytes]]:
         """Exact matches of the rule's expressions in offset order, without overlaps; at most max_candidates when
@@ -182,18 +228,18 @@ def analyze_file(path: str, data: bytes, config: ContentConfig) -> tuple[Hit, ..
     """Every content/secrets hit in one file, sorted by position then rule. Pure: same inputs, same output."""
     if not is_text(path, data, config.text_suffixes, config.binary_suffixes):
         return ()
-    specs = [s for s in config.rules if s.kind in HANDLERS and s.files.applies(path)]
-    limit_on = config.rule(SCAN_LIMIT) is not None
-    if not specs:
+    order = _order(config)
+    # already in evaluation order: rules that defer to others (a generic assignment rule vs a specific token rule)
+    # run last and drop their hits that overlap the others'
+    ordered = [spec for spec, filtered in order.rules if not filtered or spec.files.applies(path)]
+    limit_on = order.limit_on
+    if not ordered:
         return ()
     scanned = data[: config.max_scan_bytes] if len(data) > config.max_scan_bytes else data
-    scan = _FileScan(path, scanned, config, frozenset(s.rule_id for s in specs))
+    scan = _FileScan(path, scanned, config, frozenset(s.rule_id for s in ordered))
     found: list[tuple[str, Raw]] = []
     if limit_on and len(data) > config.max_scan_bytes:
         found.append((SCAN_LIMIT, _size_limit(len(data), config.max_scan_bytes)))
-    # rules that defer to others (a generic assignment rule vs a specific token rule) run last and drop their
-    # hits that overlap the others'
-    ordered = sorted(specs, key=lambda s: bool(s.params.get("defer_to")))
     for spec in ordered:
         if not scan.possible(spec):
             continue  # no expression of the rule can match here: its handler would find nothing
