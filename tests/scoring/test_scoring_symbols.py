@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from extgate.model import Package
@@ -206,3 +208,28 @@ def test_many_exports_and_comments_stay_linear() -> None:
     source = "".join(f"// note\n// note\n/** d{i} */\nexport const v{i} = {i};\n" for i in range(5000))
     symbols = js_symbols(source.encode(), "typescript")
     assert len(symbols) == 5000 and all(s.documented for s in symbols)
+
+
+def _reference_nesting(data: bytes) -> int:
+    depth = deepest = 0
+    for byte in data:
+        if byte in b"([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b")]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bracket_nesting_matches_the_step_by_step_count(seed: int) -> None:
+    """`_nesting` (prefix sums, no Python step per bracket) gives the clamped depth a bracket-by-bracket walk gives:
+    unbalanced closers first, runs of openers, text between brackets, nothing at all."""
+    from extgate.scoring.symbols import _nesting
+
+    rnd = random.Random(seed)
+    cases = [b"", b"abc", b")))", b"(((", b")(", b"())((", b"[{(x)}]" * 3, b"(" * 150 + b")" * 300 + b"[" * 7]
+    cases += [bytes(rnd.choice(b"()[]{}a\n") for _ in range(rnd.randrange(0, 80))) for _ in range(3000)]
+    for data in cases:
+        assert _nesting(data) == _reference_nesting(data), data
+    assert _nesting(b"(" * 150 + b")" * 300 + b"[" * 7) == 150

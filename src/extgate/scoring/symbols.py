@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import sub
 
 from extgate import pyparse
 from extgate.declarations import js_declarations, python_declarations
@@ -181,13 +183,10 @@ def select_sources(package: Package) -> tuple[str, list[Entry]]:
     py: list[Entry] = []
     for entry in package.iter_files():
         parts = entry.path.split("/")
-        if (
-            any(part in _SKIP_DIRS for part in parts[:-1])
-            or entry.name.startswith(".")
-            or _TEST_NAME.search(entry.name.lower())
-        ):
+        name = parts[-1]  # entry.name
+        lower = name.lower()
+        if not _SKIP_DIRS.isdisjoint(parts[:-1]) or name.startswith(".") or _TEST_NAME.search(lower):
             continue
-        lower = entry.name.lower()
         if lower.endswith(_DECLARATION_SUFFIXES):
             dts.append(entry)
         elif lower.endswith(_TS_SOURCE):
@@ -241,12 +240,20 @@ def python_symbols(path: str, data: bytes, max_nesting: int = 100) -> FileSymbol
 
 
 def _nesting(data: bytes) -> int:
-    """Deepest bracket nesting (strings not excluded: an over-estimate is the safe side)."""
-    depth = deepest = 0
-    for match in re.finditer(rb"[\(\[\{\)\]\}]", data):
-        if match.group(0) in b"([{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth = max(0, depth - 1)
-    return deepest
+    """Deepest bracket nesting (strings not excluded: an over-estimate is the safe side); a closer with nothing open
+    leaves the depth at 0.
+
+    Without a Python step per bracket: with S_i the running sum of +1 (opener) / -1 (closer), the clamped depth after
+    bracket i is S_i - min(0, S_1..S_i), so the deepest is the largest such difference (itertools in C)."""
+    brackets = data.translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    sums = list(accumulate(map(_STEP.__getitem__, brackets)))
+    lows = accumulate(sums, min, initial=0)
+    next(lows)  # lows[i] = min(0, S_1..S_i), aligned with sums[i]
+    deepest: int = max(map(sub, sums, lows))
+    return max(0, deepest)
+
+
+_STEP = tuple(1 if byte in b"([{" else -1 for byte in range(256))
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"()[]{}")
