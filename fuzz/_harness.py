@@ -29,6 +29,36 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 FIXTURES_ROOT = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
+# libFuzzer dictionary tokens of JavaScript (the js harness; ts adds its own on top)
+JS_DICTIONARY = [
+    b"require(",
+    b"eval(",
+    b"new Function(",
+    b"child_process",
+    b"process.env",
+    b"import(",
+    b"exec",
+    b"spawn",
+    b"fetch(",
+    b"Deno.",
+    b"Bun.",
+    b"globalThis",
+    b"constructor",
+    b"=>",
+    b"`${",
+    b"\\u0065",
+    b"/*",
+    b"*/",
+    b"//",
+    b"var ",
+    b"const ",
+    b"let ",
+    b"function ",
+    b"class ",
+    b"export ",
+    b"import ",
+    b" from ",
+]
 
 
 def main(

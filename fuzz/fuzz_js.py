@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _harness import fixture_files, instrumented, main
+from _harness import JS_DICTIONARY, fixture_files, instrumented, main
 
 with instrumented(__name__, "extgate.gates.code", "extgate.lang", "extgate.declarations"):
     import _targets
@@ -14,35 +14,7 @@ SEEDS = [
 FIXTURES = fixture_files(
     "detect/**/*.js", "detect/**/*.mjs", "code/**/*.js", "code/**/*.mjs", "cache/**/*.js", "content/**/*.js"
 )
-DICTIONARY = [
-    b"require(",
-    b"eval(",
-    b"new Function(",
-    b"child_process",
-    b"process.env",
-    b"import(",
-    b"exec",
-    b"spawn",
-    b"fetch(",
-    b"Deno.",
-    b"Bun.",
-    b"globalThis",
-    b"constructor",
-    b"=>",
-    b"`${",
-    b"\\u0065",
-    b"/*",
-    b"*/",
-    b"//",
-    b"var ",
-    b"const ",
-    b"let ",
-    b"function ",
-    b"class ",
-    b"export ",
-    b"import ",
-    b" from ",
-]
+DICTIONARY = JS_DICTIONARY
 _targets.warm_code("index.js", SEEDS)  # once, before the first input
 
 
