@@ -33,7 +33,7 @@ class Case:
     item: str  # the wording
     rule: str  # the rule that must explain the verdict (the verdict must not pass either)
     build: Builder
-    drop_privileges: bool = False  # checked as `nobody` (root reads every file whatever its mode)
+    drop_privileges: bool = False  # checked without root's file-permission override (root reads any file)
     note: str = ""
 
 

@@ -4,7 +4,7 @@ Usage: python tests/hostile/issue14_driver.py SPEC.json   (SPEC: [{"name", "path
 Prints one JSON line per case. The parent imports extgate and loads every parser first, then forks per input: the
 child's peak RSS (`ru_maxrss` from `wait4`, which starts at the parent's RSS at fork) is everything the check held,
 interpreter and parsers included. A child that outlives the hang guard is killed and reported as such. Children that
-must not read what root could read switch to `nobody` before the check.
+must not read what root could read drop root's file-permission override first (tests/hostile/privileges.py).
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from extgate import Options, check
+from hostile.privileges import drop_file_override
 from support.archives import npm_tgz
 
 OPTIONS = Options(offline=True, network=False, use_cache=False, jobs=1)
 HANG_GUARD = 60.0  # seconds: a child still running then is killed (a hang); the 10 s bound is the test's
 SAFETY_LIMIT = 2 * 1024**3  # address space on top of the parent's: a runaway child fails instead of the machine
-NOBODY = 65534
 
 
 def _vm_size() -> int:
@@ -38,20 +38,26 @@ def _vm_size() -> int:
     return 0
 
 
+def _effective_capabilities() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return 0
+
+
 def _child(spec: dict[str, object], out: str) -> None:
     result: dict[str, object]
     try:
         resource.setrlimit(resource.RLIMIT_AS, (_vm_size() + SAFETY_LIMIT, resource.RLIM_INFINITY))
         if spec.get("drop_privileges") and os.geteuid() == 0:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
+            drop_file_override()
         verdict = check(str(spec["path"]), options=OPTIONS)
         result = {
             "status": verdict.status.value,
             "rules": sorted({f.rule_id for f in verdict.findings}),
             "messages": {f.rule_id: f.message for f in sorted(verdict.findings, key=lambda f: f.rule_id)},
-            "uid": os.getuid(),
+            "cap_eff": _effective_capabilities(),
         }
     except BaseException:
         result = {"crash": traceback.format_exc()[-3000:]}
@@ -113,7 +119,6 @@ def main(argv: list[str]) -> int:
     )
     check(warm, options=OPTIONS)
     with tempfile.TemporaryDirectory() as scratch:
-        os.chmod(scratch, 0o777)  # a child running as nobody writes its result here
         for spec in specs:
             print(json.dumps(run_one(spec, scratch)), flush=True)
     return 0
