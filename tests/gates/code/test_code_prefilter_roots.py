@@ -42,9 +42,15 @@ EVASIONS = [
     ('const a="ev", b="al"; (function (root) { root[a+b](x); })(this);', "code/dynamic-eval"),
     ('const a="constr", b="uctor"; (() => {})[a+b](x)();', "code/function-constructor"),
     ('const a="constr", b="uctor"; [][a+b][a+b](x)();', "code/function-constructor"),
+    # computed keys (`{[k]: f}` after `{`, `,`) and Reflect.get: a member read by a computed name with no `x[`
+    ("const {[k]: r} = module; r(m);", "code/dynamic-import"),
+    ("const {a, [k]: r} = module; r(m);", "code/dynamic-import"),
+    ('const a="ev", b="al"; const {[a+b]: e} = globalThis; e(x);', "code/dynamic-eval"),
+    ("Reflect.get(globalThis, k)(x);", "code/dynamic-eval"),
+    ("Reflect.get(module, k)(m);", "code/dynamic-import"),
 ]
 # tokens that were in the pack before the fix: none may occur in an evasion, or the test proves nothing
-_SHAPE = {"computed-member", "global-root"}
+_SHAPE = {"computed-member", "global-root", "reflect"}
 
 
 def _match_all(cfg: CodeConfig) -> CodeConfig:

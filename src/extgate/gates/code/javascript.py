@@ -26,6 +26,7 @@ from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult, R
 from extgate.gates.code.jsresolve import (
     BUILTIN_CONSTRUCTORS,
     COMMONJS_MODULE,
+    COMPUTED,
     CONSTANT_NODES,
     EVAL_TOKEN,
     FUNCTION_CONSTRUCTORS,
@@ -125,6 +126,23 @@ def _matchers_for(config: CodeConfig) -> _Matchers:
     # a constructor name that is also an API root (never in the shipped pack): then no chain may be skipped
     api_roots = None if roots & (BUILTIN_CONSTRUCTORS | FUNCTION_CONSTRUCTORS) else frozenset(roots)
     return _Matchers(each, names_regex(patterns), api_roots)
+
+
+# process.binding / process._linkedBinding names that start processes (child_process is built on them)
+_INTERNAL_BINDING = frozenset({"process.binding", "process._linkedBinding"})
+_SPAWN_BINDINGS = frozenset({"spawn_sync", "process_wrap"})
+
+
+@lru_cache(maxsize=8)
+def _computed_roots(config: CodeConfig) -> dict[str, tuple[str, str]]:
+    """Modules and namespaces whose members the call rules name ('child_process' -> code/subprocess, with
+    'child_process.exec' as the example), for calls of `base[k]` (the global object is its own case)."""
+    roots: dict[str, tuple[str, str]] = {}
+    for matcher in config.call_matchers:
+        for pattern in matcher.javascript:
+            if "." in pattern:
+                roots.setdefault(pattern.rsplit(".", 1)[0], (matcher.rule_id, pattern))
+    return roots
 
 
 _START = attrgetter("start_byte")
@@ -371,13 +389,17 @@ class Analyzer(Resolver):
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
-            elif not is_new and not self._computed_global_call(node, fn):
+            elif not is_new:
                 self._network_method(node, fn, None)
             return
         callee, args, is_new = self._unwrap_indirect(callee, self.arguments(node), is_new)
         if callee is None:
             if self.incomplete:
                 self._unresolved(node, fn)
+            return
+        if callee.endswith(COMPUTED):
+            if not self._computed_call(node, fn, callee, is_new) and not is_new:
+                self._network_method(node, fn, None)
             return
         self._record_api(callee, node)
         if callee == "eval":
@@ -386,6 +408,8 @@ class Analyzer(Resolver):
             self._function_constructor(node, callee, args, is_new)
         elif callee == "require":
             self._require(node, args)
+        elif callee in _INTERNAL_BINDING:
+            self._process_binding(node, callee, args)
         elif callee == "Deno.env.toObject":
             self.finding(
                 "code/env-exfiltration",
@@ -415,31 +439,62 @@ class Analyzer(Resolver):
             reason="unresolved-chain",
         )
 
-    def _computed_global_call(self, node: Node, fn: Node) -> bool:
-        """`globalThis[k](x)`, `window[k](x)`, `const g = self; g[k](x)`: a global function called by a name that
-        does not fold to a constant may be eval, so it is reported (a warning) rather than passed as harmless.
-        Constant keys resolve through the resolver (`window["ev" + "al"]` is eval, `window["setTimeoutX"]` is
-        nothing); plain reads and computed calls on ordinary objects (`handlers[k](x)`) are not findings."""
-        target = self.unwrap(fn)
-        if target.type != "subscript_expression":
-            return False
-        if self.resolve(target.child_by_field_name("object")) != "global":
-            return False
-        key = target.child_by_field_name("index")
-        if key is None or key.type in CONSTANT_NODES or self.fold(key) is not None:
-            return False
+    def _computed_call(self, node: Node, fn: Node, callee: str, is_new: bool) -> bool:
+        """`globalThis[k](x)`, `const f = window[k]; f(x)`, `new self[k](s)`, `module[k](m)`, `cp[k](cmd)`: a
+        member called by a name that does not fold to a constant, on a base whose members a rule names. It may be
+        eval, Function, module.require or child_process.exec, so it is reported as such (a warning) rather than
+        passed as harmless. Constant keys resolve through the resolver (`window["ev" + "al"]` is eval,
+        `window["setTimeoutX"]` is nothing); calls on ordinary objects (`handlers[k](x)`) are not findings.
+        Returns whether the base is one of those."""
+        base = callee[: -len(COMPUTED)]
+        spelled = f"{'new ' if is_new else ''}{self.short(fn, 60)}(…)"
+        if base == "global":
+            rule, may_be = ("code/function-constructor", "Function") if is_new else ("code/dynamic-eval", "eval")
+            message = (
+                f"`{spelled}` {'constructs' if is_new else 'calls'} a global function by a computed name the "
+                f"analysis cannot resolve: it may be {may_be}. Call the intended function by its own name."
+            )
+        elif base == COMMONJS_MODULE:
+            rule = "code/dynamic-import"
+            message = (
+                f"`{spelled}` calls a member of the CommonJS `module` object by a computed name: it may be "
+                "module.require, loading a module that reviewers and the dependency audit cannot see. Use require "
+                "with a constant name."
+            )
+        else:
+            found = _computed_roots(self.config).get(base)
+            if found is None:
+                return False
+            rule, example = found
+            message = (
+                f"`{spelled}` calls a member of {base} by a computed name the analysis cannot resolve: it may be "
+                f"`{example}`. Call the intended function by its own name."
+            )
         if self.incomplete:
             self._unresolved(node, fn)
-            return True
-        self.finding(
-            "code/dynamic-eval",
-            node,
-            f"`{self.short(fn, 60)}(…)` calls a global function by a computed name the analysis cannot resolve: "
-            "it may be eval. Call the intended function by its own name.",
-            level=Level.WARNING,
-            via="computed-global",
-        )
+        else:
+            via = "computed-global" if base == "global" else "computed-member"
+            self.finding(rule, node, message, level=Level.WARNING, via=via, base=base)
         return True
+
+    def _process_binding(self, node: Node, callee: str, args: list[Node]) -> None:
+        """`process.binding("spawn_sync")`: Node's internal binding under child_process, reached without naming it
+        (a computed binding name may be the same)."""
+        if not args:
+            return
+        name = self.fold(args[0])
+        if name is not None and name not in _SPAWN_BINDINGS:
+            return  # fs, constants, natives ...: recorded as the process.binding API use, not a process start
+        which = f'"{name}"' if name is not None else "a computed name"
+        self.finding(
+            "code/subprocess",
+            node,
+            f"`{callee}({which})` reaches Node's internal process-spawning binding (what child_process is built "
+            "on), so programs can start without child_process appearing anywhere. Use child_process with a fixed "
+            "executable and acknowledge this warning, or remove the call.",
+            level=Level.WARNING,
+            api=callee,
+        )
 
     def _unwrap_indirect(self, callee: str, args: list[Node], is_new: bool) -> tuple[str | None, list[Node], bool]:
         """f.call(this, a) / f.apply(this, [a]) / Reflect.apply(f, this, [a]) / Reflect.construct(F, [a])."""

@@ -22,6 +22,7 @@ It gives up (returns None: the caller runs the full analysis) at anything it can
     a global API name the facts record (Worker, WebAssembly, localStorage, document.cookie ...)
     a computed member or key (`g[a + b]`, `o[k]`, `{[k]: v}`): the resolver folds names from constants, so a name
       like eval or constructor need not be written out; literal ones (`o["x"]`, `a[0]`) are
+    the word Reflect anywhere (`Reflect.get(globalThis, k)` is a computed member access without brackets)
     an escape in a string that could spell a name (`"r\\equire"`, octal escapes; \\x and \\u are prefilter tokens)
     more word occurrences than _MAX_WORDS, or the parse deadline (ParseTimeout, as for the full analysis)
 
@@ -58,11 +59,11 @@ from extgate.lang import language
 IMPORT_TOKENS = frozenset({"import", "require", "export-from"})
 # prefilter pattern names that only say the file has a shape the parse must look at (a computed member, a global
 # object named): no rule name is written. The fast path answers them itself (it gives up at any computed name)
-SHAPE_TOKENS = frozenset({"computed-member", "global-root"})
+SHAPE_TOKENS = frozenset({"computed-member", "global-root", "reflect"})
 # canonical names the analyzers compare callees with in code (javascript.py, jsresolve.py), beyond the data
 ENGINE_NAMES = (
     "eval", "require", "module", "module.createRequire", "Deno.env.toObject", "Reflect.apply", "Reflect.construct",
-    "Object.getPrototypeOf", "Reflect.getPrototypeOf", "Object.assign", "String.fromCharCode", "atob",
+    "Reflect.get", "Object.getPrototypeOf", "Reflect.getPrototypeOf", "Object.assign", "String.fromCharCode", "atob",
     "process.env", "global",
 )  # fmt: skip
 _WORDS = re.compile(rb"require|import|export")
@@ -177,6 +178,8 @@ def facts_only(
     guard = _guard(config)
     if root.has_error or _NAME_ESCAPE.search(data) or (guard.api_words is not None and guard.api_words.search(data)):
         return None
+    if b"Reflect" in data:
+        return None  # Reflect.get(obj, k) reads a member by a computed key with no `[` in sight
     if _computed_names(root, grammar):
         return None
     try:

@@ -78,6 +78,10 @@ _WRAPPERS = frozenset(
      "await_expression"}
 )  # fmt: skip
 CONSTANT_NODES = frozenset({"number", "true", "false", "null", "undefined", "regex"})
+# `base[k]` whose key does not fold to a constant, on a base a call of which a rule names (the global object,
+# CommonJS `module`, child_process, vm, Deno ...): it resolves to "base[?]" so that aliases, `.call`/`.apply`/
+# `.bind`, `(0, f)`, `Reflect.apply` and `new` carry it to the call, where the analyzer reports it as what it may be
+COMPUTED = "[?]"
 NORMALIZE = {
     "fs.promises": "fs/promises", "dns.promises": "dns/promises", "stream.promises": "stream/promises",
     "timers.promises": "timers/promises", "<module>.require": "require", "process.mainModule.require": "require",
@@ -230,6 +234,26 @@ def _escape_text(data: bytes, node: Node) -> str:
     return data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
 
+def computed_member(base: str | None) -> str | None:
+    """What `base[k]` is when `k` does not fold: "base[?]" for any resolved base (the analyzer decides which of
+    those a call is reported for); nothing for an unresolved base or one that is itself computed."""
+    if base is None or base.endswith(COMPUTED):
+        return None
+    return base + COMPUTED
+
+
+def _returns_this(fn: Node) -> bool:
+    """`function () { return this; }` (not an arrow function: its `this` is the enclosing one)."""
+    if fn.type not in ("function_expression", "function"):
+        return False
+    body = fn.child_by_field_name("body")
+    statements = [c for c in body.named_children if c.type != "comment"] if body is not None else []
+    if len(statements) != 1 or statements[0].type != "return_statement":
+        return False
+    values = statements[0].named_children
+    return len(values) == 1 and values[0].type == "this"
+
+
 def _global_name(name: str) -> str | None:
     """What a name that no binding in scope covers refers to."""
     if name in GLOBAL_OBJECTS:
@@ -349,6 +373,8 @@ class Resolver:
                 elif child.type == "pair_pattern":
                     key, target = child.child_by_field_name("key"), child.child_by_field_name("value")
                     prop = self._property_name(key) if key is not None else None
+                    if prop is None:
+                        prop = COMPUTED  # `{[k]: f}`: a member, never the whole value
                     if target is not None and target.type == "assignment_pattern":
                         target = target.child_by_field_name("left")
                     if target is not None and target.type == "identifier":
@@ -584,6 +610,8 @@ class Resolver:
         base = self.resolve(binding.node, depth)
         if binding.prop is None:
             return base
+        if binding.prop == COMPUTED:  # `const {[k]: f} = base`
+            return computed_member(base)
         return self._member(base, binding.prop, binding.node)
 
     def unwrap(self, node: Node) -> Node:
@@ -667,10 +695,22 @@ class Resolver:
             elif base is None and not self._may_reach_constructor(obj_node):
                 prop = None  # nothing can come of folding the index
             else:
-                prop = self.fold(link.child_by_field_name("index"), depth + 1)
+                base = self._subscript(base, link.child_by_field_name("index"), obj_node, depth + 1)
+                obj_node = link
+                continue
             base = self._member(base, prop, obj_node)
             obj_node = link
         return base
+
+    def _subscript(self, base: str | None, index: Node | None, obj: Node | None, depth: int) -> str | None:
+        """`obj[index]` (also `Reflect.get(obj, index)`): a constant key is a member; any other key on a base
+        whose members a rule names is `base[?]`."""
+        prop = self.fold(index, depth)
+        if prop is not None:
+            return self._member(base, prop, obj)
+        if index is None or index.type in CONSTANT_NODES:
+            return None  # `self[0]`: no function of interest has a numeric name
+        return computed_member(base)
 
     def _function_kind(self, node: Node) -> str:
         is_async = any(child.type == "async" for child in node.children)
@@ -747,6 +787,8 @@ class Resolver:
             return normalize_module(spec) if spec is not None else None
         if fn.type in ("call_expression", "new_expression") and self._is_return_this(fn, depth + 1):
             return "global"  # Function("return this")() and new Function("return this")()
+        if _returns_this(self.unwrap(fn)):
+            return "global"  # (function () { return this; })(): a sloppy-mode function called plainly
         callee = self.resolve(fn, depth + 1)
         if callee is None:
             return None
@@ -755,6 +797,8 @@ class Resolver:
             return normalize_module(spec) if spec is not None else None
         if callee == "module.createRequire":
             return "require"
+        if callee == "Reflect.get" and len(args) > 1:
+            return self._subscript(self.resolve(args[0], depth + 1), args[1], args[0], depth + 1)
         if callee == "eval" and args and (self.fold(args[0], depth + 1) or "").strip() == "this":
             return "global"
         if callee.endswith(".bind"):
