@@ -100,9 +100,10 @@ def _dict_escape(token: bytes) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F and b not in b'"\\' else f"\\x{b:02x}" for b in token)
 
 
-def instrumented(module: str, *packages: str) -> contextlib.AbstractContextManager[object]:
+def instrumented(module: str, *packages: str, without: Sequence[str] = ()) -> contextlib.AbstractContextManager[object]:
     """Around the harness's imports: when run as a fuzzer, coverage instrumentation for `packages` only (module or
-    package prefixes such as "extgate.intake" or "tarfile"), everything else imported uninstrumented.
+    package prefixes such as "extgate.intake" or "tarfile"), minus the modules in `without`, everything else
+    imported uninstrumented.
 
     atheris's `include` works on top-level packages only, so the rest of extgate is listed in `exclude` (module
     names from the source tree, found without importing anything)."""
@@ -111,7 +112,8 @@ def instrumented(module: str, *packages: str) -> contextlib.AbstractContextManag
     import atheris
 
     tops = sorted({p.split(".", 1)[0] for p in packages})
-    return atheris.instrument_imports(include=tops, exclude=excluded(packages))  # type: ignore[no-any-return]
+    skip = [*excluded(packages), *without]
+    return atheris.instrument_imports(include=tops, exclude=skip)  # type: ignore[no-any-return]
 
 
 def excluded(packages: Sequence[str]) -> list[str]:

@@ -130,3 +130,21 @@ def test_literal_screen_never_rules_out_a_real_match() -> None:
             for variant in (entry, "/" + entry, entry + "/", "/" + entry + "/", entry.rsplit("/", 1)[-1] + "/"):
                 assert not rule.match(variant), (pattern, variant)
     assert screened > 100  # the screen really rejects most pairs, so the assertion above is exercised
+
+
+def test_memo_key_never_merges_paths_with_different_answers() -> None:
+    """The packlist memoizes `match` on `memo_key` (the basename, for basename-only rules): two paths with the same
+    key must get the same answer, full and partial."""
+    merged = 0
+    for pattern in [*PATTERNS, "*.log", "test", "test/", "!keep", "[a-c]*", ".*.swp", "a{b,c}"]:
+        rule = Glob.compile(pattern)
+        for path in PATHS:
+            entry = path.strip("/") or path
+            for other in ("/" + entry, "x/" + entry, "x/y/" + entry + "/", entry + "/"):
+                if rule.memo_key(other) != rule.memo_key(entry):
+                    continue
+                merged += 1
+                for partial in (False, True):
+                    assert rule.match(other, partial) == rule.match(entry, partial), (pattern, entry, other, partial)
+    assert merged > 100
+    assert not Glob.compile("lib/*.js").base_only and Glob.compile("*.log").base_only

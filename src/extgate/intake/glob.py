@@ -29,6 +29,7 @@ class _Globstar:
 
 
 GLOBSTAR: Final = _Globstar()
+_SLASHES: Final = re.compile("/+")
 Part = str | re.Pattern[str] | _Globstar
 
 _POSIX_CLASSES: Final = {
@@ -298,6 +299,9 @@ class Glob:
     dot: bool = True
     # per alternative, literal text any full match must contain (lower case); None when some alternative has none
     required: tuple[tuple[str, ...], ...] | None = None
+    # every alternative is one portion matched against the basename (`*.log`, `test`): `match` depends only on
+    # the path's last non-empty segment
+    base_only: bool = False
 
     def cannot_match(self, text: str) -> bool:
         """True when no full (non-partial) match of `text`, or of `text` with slashes added, is possible: some
@@ -333,7 +337,16 @@ class Glob:
             sets.append(tuple(c for c in compiled if c is not None))
             required.append(_literals(parts) if nocase else ())
         needed = None if not required or not all(required) else tuple(required)
-        return cls(pattern, negate, False, False, tuple(sets), tuple(raw), match_base, dot, needed)
+        base_only = match_base and all(len(alternative) == 1 for alternative in sets)
+        return cls(pattern, negate, False, False, tuple(sets), tuple(raw), match_base, dot, needed, base_only)
+
+    def memo_key(self, path: str) -> str:
+        """What `match(path, partial)` depends on besides `partial`: equal keys give equal answers (callers memoize
+        on it). The basename for a basename-only rule, else the path itself."""
+        if not self.base_only or path == "/":
+            return path
+        parts = _SLASHES.split(path)
+        return next((p for p in reversed(parts) if p), parts[-1])
 
     @property
     def is_relative(self) -> bool:
@@ -347,7 +360,7 @@ class Glob:
             return path == ""
         if path == "/" and partial:
             return True
-        parts = re.split(r"/+", path)
+        parts = _SLASHES.split(path)
         filename = next((p for p in reversed(parts) if p), parts[-1])
         for pattern in self.sets:
             file = [filename] if self.match_base and len(pattern) == 1 else parts
@@ -357,7 +370,7 @@ class Glob:
 
     # -- matching ------------------------------------------------------------------------------------------------
     def _match_parts(self, file: list[str], pattern: tuple[Part, ...], partial: bool) -> bool:
-        if any(p is GLOBSTAR for p in pattern):
+        if GLOBSTAR in pattern:  # a C-level scan (str and re.Pattern never compare equal to it)
             return bool(self._match_globstar(file, pattern, partial))
         return self._match_one(file, pattern, partial, 0, 0)
 

@@ -83,6 +83,7 @@ _CHILD_IGNORE_FILES = (_DEFAULT_RULES, ".npmignore", ".gitignore", _STRICT_RULES
 _BUNDLE_IGNORE_FILES = ("package.json", _STRICT_RULES)
 MAX_IGNORE_FILE = 1024 * 1024
 MAX_DEPTH = 64
+_MAX_MEMO = 200_000  # remembered rule matches per walk (a hostile tree and ignore files could ask for millions)
 
 
 def kind_of_mode(mode: int) -> EntryKind:
@@ -186,6 +187,19 @@ class Walk:
     issues: list[Issue] = field(default_factory=list)
     examined: int = 0
     stopped: bool = False
+    # (rule id, Glob.memo_key(path), partial) -> Glob.match: an entry is matched as a file, as a folder and with a
+    # trailing slash, each time through every ancestor's rules (`test/x`, `lib/test/x`: one basename), so the same
+    # questions recur; the rules outlive the walk, so their ids stay theirs
+    matches: dict[tuple[int, str, bool], bool] = field(default_factory=dict)
+
+    def match(self, rule: Glob, path: str, partial: bool = False) -> bool:
+        key = (id(rule), rule.memo_key(path), partial)
+        found = self.matches.get(key)
+        if found is None:
+            if len(self.matches) > _MAX_MEMO:
+                self.matches.clear()
+            found = self.matches[key] = rule.match(path, partial)
+        return found
 
     def examine(self, count: int, where: str) -> bool:
         self.examined += count
@@ -362,28 +376,29 @@ class _Walker:
             for rule in rules:
                 if rule.negate == included:
                     continue
-                if _rule_matches(rule, entry, partial, basename):
+                if _rule_matches(rule, entry, partial, basename, self.walk):
                     included = rule.negate
         return included
 
 
-def _rule_matches(rule: Glob, entry: str, partial: bool, basename: str | None) -> bool:
+def _rule_matches(rule: Glob, entry: str, partial: bool, basename: str | None, walk: Walk) -> bool:
     # every variant below contains `entry` (the basename is its last segment): a literal the rule needs that is
     # absent from it rules out all full matches -- what makes deep and wide trees cheap to filter
     if rule.cannot_match(entry) and not (partial and rule.negate):
         return False
-    if rule.match("/" + entry) or rule.match(entry):
+    match = walk.match
+    if match(rule, "/" + entry) or match(rule, entry):
         return True
     if not partial:
         return False
-    if rule.match(f"/{entry}/") or rule.match(f"{entry}/"):
+    if match(rule, f"/{entry}/") or match(rule, f"{entry}/"):
         return True
-    if rule.negate and (rule.match("/" + entry, True) or rule.match(entry, True)):
+    if rule.negate and (match(rule, "/" + entry, True) or match(rule, entry, True)):
         return True
     if basename and rule.is_relative:
-        if rule.match(f"/{basename}/") or rule.match(f"{basename}/"):
+        if match(rule, f"/{basename}/") or match(rule, f"{basename}/"):
             return True
-        if rule.negate and (rule.match("/" + basename, True) or rule.match(basename, True)):
+        if rule.negate and (match(rule, "/" + basename, True) or match(rule, basename, True)):
             return True
     return False
 
