@@ -1,8 +1,9 @@
 """manifest gate: find and strictly parse the manifest, then run the publish-policy checks for its kind.
 
     package.json   (npm, Orchestra fields, Cinatra `cinatra` block)  -> schema, name, scope, version,
-                   version-exists, entry points, files, install scripts, ABI, permissions, dependency
-                   lifecycle; plus the Cinatra pack and dev fixtures when it is a Cinatra extension
+                   version-exists, entry points, files, install scripts (bundled dependencies' too), ABI,
+                   permissions, dependency lifecycle; plus the Cinatra pack and dev fixtures when it is a Cinatra
+                   extension
     manifest.yaml  (swamp, manifestVersion 1)                        -> schema, name, collective, CalVer,
                    version-exists, listed files, unlisted content, dependency lifecycle
 
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from extgate.facts import Manifest
 from extgate.gates.interface import GateContext, GateResult
 from extgate.gates.manifest import (
+    bundled,
     cinatra,
     fixtures,
     identity,
@@ -50,6 +52,7 @@ PACKAGE_JSON: tuple[Check, ...] = (
     npm.check_files,
     npm.check_install_scripts,
     install_payload.check_install_payloads,
+    bundled.check_bundled_install_scripts,
     npm.check_abi,
     permissions.check_permissions,
     lifecycle.check_dependency_lifecycle,

@@ -127,7 +127,7 @@ def _command(words: list[str]) -> tuple[str, list[str]] | None:
     return None
 
 
-def _inline_checker(scope: Scope) -> InlineCheck:
+def inline_checker(scope: Scope) -> InlineCheck:
     """What inline JS does, from the real code analysis: its findings, capability APIs and non-relative imports.
     None when it only loads files of the package (which the code gate scans like any other file)."""
     config = build_config(scope.ctx.rules, lambda key, default: default)
@@ -153,7 +153,7 @@ def check_install_payloads(scope: Scope) -> Iterator[Finding]:
         script = declared.get(hook)
         if not isinstance(script, str):
             continue
-        found = payloads(script, inline_js=_inline_checker(scope))
+        found = payloads(script, inline_js=inline_checker(scope))
         if not found:
             continue
         yield scope.at(
