@@ -240,3 +240,35 @@ def test_files_list_work_is_bounded() -> None:
     result = run(pkg(doc(files=[f"missing-{i}" for i in range(205)])))
     assert len(of(result, "manifest/files")) == 200
     assert len(of(result, "manifest/limit")) == 1
+
+
+# -- manifest/bin-shadowing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "extra", "expected"),
+    [
+        ({"bin": {"git": "cli.js", "my-tool": "cli.js"}}, {}, ["git"]),
+        ({"bin": {"Node": "cli.js", "NPX": "cli.js"}}, {}, ["node", "npx"]),  # case-insensitive file systems
+        ({"bin": {"tools/sh": "cli.js"}}, {}, ["sh"]),  # npm links the last segment
+        ({"name": "@evil/curl", "bin": "cli.js"}, {}, ["curl"]),  # a string bin is named after the package
+        ({"directories": {"bin": "./bin"}}, {"bin/ls": "#!/bin/sh", "bin/ok": "#!/bin/sh"}, ["ls"]),
+        ({"bin": {"my-tool": "cli.js"}, "directories": {"bin": "bin"}}, {"bin/ls": "x"}, []),  # bin wins
+        ({"bin": {"nodemon": "cli.js", "gitx": "cli.js", "npm-check": "cli.js"}}, {}, []),  # longer names
+    ],
+)
+def test_bins_named_after_system_commands_are_reported(
+    fields: dict[str, Any], extra: dict[str, str], expected: list[str]
+) -> None:
+    files = pkg(doc(**fields), {"cli.js": "#!/usr/bin/env node\n", **extra})
+    found = of(run(files), "manifest/bin-shadowing")
+    assert sorted(f.evidence.removeprefix("bin:") for f in found if f.evidence) == expected
+
+
+def test_shadowed_commands_come_from_the_policy() -> None:
+    from extgate.policy import Policy
+
+    policy = Policy.from_mapping({"manifest": {"shadowed_commands": ["my-tool"]}})
+    files = pkg(doc(bin={"my-tool": "cli.js", "git": "cli.js"}), {"cli.js": "x"})
+    found = of(run(files, policy=policy), "manifest/bin-shadowing")
+    assert [f.evidence for f in found] == ["bin:my-tool"]

@@ -51,6 +51,7 @@ PACKAGE_JSON: tuple[Check, ...] = (
     npm.check_entry_points,
     npm.check_files,
     npm.check_install_scripts,
+    npm.check_bin_shadowing,
     install_payload.check_install_payloads,
     bundled.check_bundled_install_scripts,
     npm.check_abi,

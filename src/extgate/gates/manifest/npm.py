@@ -6,6 +6,7 @@ resolves them: Node's extension probing for `main`, none for `exports` and `bin`
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -297,6 +298,48 @@ def check_install_scripts(scope: Scope) -> Iterator[Finding]:
             path="binding.gyp",
             evidence="binding.gyp:implicit-install",
         )
+
+
+# -- bin names -------------------------------------------------------------------------------------------------
+
+
+def bin_commands(scope: Scope) -> list[tuple[str, str]]:
+    """(command name as npm links it, JSON pointer) for `bin`, or for the files of `directories.bin` when there is
+    no `bin` (npm then makes a bin of every file in that folder)."""
+    data = scope.data
+    field = data.get("bin")
+    if isinstance(field, str):
+        name = scope.name or ""
+        return [(name.rsplit("/", 1)[-1], "/bin")] if name else []
+    if isinstance(field, Mapping):
+        return [(str(key), f"/bin/{escape(str(key))}") for key in field]
+    directories = data.get("directories")
+    folder = directories.get("bin") if isinstance(directories, Mapping) else None
+    if field is not None or not isinstance(folder, str):
+        return []
+    prefix = posixpath.normpath(folder.replace("\\", "/")).strip("/") + "/"
+    return [(path.rsplit("/", 1)[-1], "/directories/bin") for path in sorted(scope.files) if path.startswith(prefix)]
+
+
+def check_bin_shadowing(scope: Scope) -> Iterator[Finding]:
+    shadowed = {str(c).lower() for c in scope.ctx.setting("shadowed_commands", _shadowed_default(scope))}
+    for command, pointer in bin_commands(scope):
+        linked = command.replace("\\", "/").rsplit("/", 1)[-1]
+        if linked.lower() not in shadowed:
+            continue
+        yield scope.at(
+            "manifest/bin-shadowing",
+            f"the bin `{truncate(linked, 60)}` is named after a command installing projects already use: npm links "
+            "it into node_modules/.bin, first on PATH in every npm script of the project, so it takes that command "
+            "over. Name the bin after the package instead.",
+            pointer,
+            snippet=command,
+            evidence=f"bin:{linked.lower()}",
+        )
+
+
+def _shadowed_default(scope: Scope) -> list[str]:
+    return list(scope.ctx.rules.data("manifest").get("shadowed_commands", ()))
 
 
 # -- ABI -------------------------------------------------------------------------------------------------------
