@@ -1,6 +1,7 @@
 """The code gate: parser-based code rules over every code file of the package, and the code facts.
 
-    for each .js/.mjs/.cjs/.jsx/.ts/.mts/.cts/.tsx/.py/.html file (dist/ and bundles included):
+    for each .js/.mjs/.cjs/.jsx/.ts/.mts/.cts/.tsx/.py/.html file (dist/ and bundles included), then for each
+    file Node would run as JavaScript whatever its extension (loaded.py: `require("./notes.txt")`):
         analyze_file(path, suffix, bytes, config) -> FileAnalysis      (pure; see analysis.py)
     -> findings (rule metadata attached here) + CodeFacts(imports, api_uses, stats) for later gates
 
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import replace
 
 from extgate.facts import ApiUse, Behaviour, CodeFacts, CodeFile, ImportRef
 from extgate.frozen import FrozenMap
+from extgate.gates.code import loaded
 from extgate.gates.code.analysis import UNPARSED, analyze_file
 from extgate.gates.code.behaviour import BEHAVIOUR_RULES
 from extgate.gates.code.config import build_config
@@ -25,6 +28,7 @@ from extgate.model import Entry, Finding
 __all__ = ["CodeGate", "analyze_file", "build_config"]
 
 log = logging.getLogger("extgate.code")
+_MAX_LOAD_ROUNDS = 16  # require chains through non-code files followed this deep (each round is one map)
 
 
 class CodeGate:
@@ -50,16 +54,35 @@ class CodeGate:
                 if entry.data is None:
                     continue
             calls.append((entry.path, entry.suffix, entry.data))
-        for (path, _, _), result in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
-            _count(stats, result)
-            imports += result.imports
-            api_uses += result.api_uses
-            if not result.findings:  # most files: no hit, so no flags and no behaviours
-                files.append(CodeFile(result.path, result.language, False, False, (), result.symbols))
-                continue
-            findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
-            files.append(_file_flags(result))
-            behaviours += _behaviours(path, result)
+        # then what Node would run as JavaScript whatever its extension (`require("./notes.txt")`, a `main` of
+        # lib/index.dat): reached from the entry points and the require calls found so far, until none is new
+        tree = loaded.Files(ctx.package)
+        seen = {path for path, _, _ in calls}
+        reached: Iterable[Entry] = loaded.entry_points(tree)
+        for _ in range(_MAX_LOAD_ROUNDS):
+            found: list[ImportRef] = []
+            for (path, _, _), result in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
+                _count(stats, result)
+                found += result.imports
+                api_uses += result.api_uses
+                if not result.findings:  # most files: no hit, so no flags and no behaviours
+                    files.append(CodeFile(result.path, result.language, False, False, (), result.symbols))
+                    continue
+                findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
+                files.append(_file_flags(result))
+                behaviours += _behaviours(path, result)
+            imports += found
+            calls = []
+            for entry in (*reached, *loaded.required(tree, found)):
+                if entry.path not in seen and loaded.runs_as_script(entry) and entry.data is not None:
+                    seen.add(entry.path)
+                    stats["loaded-as-javascript"] += 1
+                    if entry.truncated and ctx.enabled(UNPARSED):
+                        findings.append(_unread(ctx, entry))
+                    calls.append((entry.path, ".js", entry.data))
+            reached = ()
+            if not calls:
+                break
         log.debug("code gate: %s", dict(sorted(stats.items())))
         facts = CodeFacts(
             imports=tuple(imports),

