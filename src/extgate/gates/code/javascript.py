@@ -30,6 +30,7 @@ from extgate.gates.code.jsresolve import (
     CONSTANT_NODES,
     EVAL_TOKEN,
     FUNCTION_CONSTRUCTORS,
+    MODULE_LOADERS,
     NORMALIZE,
     RETURN_THIS,
     VALUE_CONTEXTS,
@@ -69,6 +70,7 @@ _QUERY = """
 (ternary_expression) @ternary
 (switch_statement) @switch
 (binary_expression operator: "&&") @and
+(with_statement) @with
 """
 # identifiers that matter to a rule when they sit inside a region tree-sitter could not parse
 _SENSITIVE = frozenset(
@@ -198,6 +200,7 @@ class _Collected:
     news: list[Node] = field(default_factory=list)
     members: list[tuple[Node, Node]] = field(default_factory=list)
     errors: list[Node] = field(default_factory=list)
+    withs: list[Node] = field(default_factory=list)  # `with (obj) body`: free names in body may be obj's members
     # conditions for behaviour's environment-targeting rule, by kind (if/ternary/switch/and), in capture order
     conditions: dict[str, list[Node]] = field(default_factory=dict)
 
@@ -231,6 +234,7 @@ def _collect(tree: Tree, grammar: str) -> tuple[list[Node], _Collected]:
     found.calls = nodes("call")
     found.news = nodes("new")
     found.errors = nodes("error")
+    found.withs = nodes("with")
     found.conditions = {kind: caps.get(kind, []) for kind in behaviour.CONDITION_KINDS}
     return nodes("scope"), found
 
@@ -241,6 +245,7 @@ class Analyzer(Resolver):
     def __init__(self, path: str, data: bytes, tree: Tree, grammar: str, config: CodeConfig) -> None:
         self.scope_nodes, self.collected = _collect(tree, grammar)
         super().__init__(data, tree, self.scope_nodes)
+        self.withs = self.collected.withs
         self.path = path
         self.grammar = grammar
         self.config = config
@@ -406,8 +411,10 @@ class Analyzer(Resolver):
             self._eval(node, fn, args)
         elif callee in FUNCTION_CONSTRUCTORS:
             self._function_constructor(node, callee, args, is_new)
-        elif callee == "require":
+        elif callee == "require" or callee in MODULE_LOADERS:
             self._require(node, args)
+        elif callee == "worker_threads.Worker" and is_new and len(args) > 1 and self._evals_source(args[1]):
+            self._eval(node, fn, args[:1])  # new Worker(source, {eval: true}) runs `source` as code
         elif callee in _INTERNAL_BINDING:
             self._process_binding(node, callee, args)
         elif callee == "Deno.env.toObject":
@@ -476,6 +483,20 @@ class Analyzer(Resolver):
             via = "computed-global" if base == "global" else "computed-member"
             self.finding(rule, node, message, level=Level.WARNING, via=via, base=base)
         return True
+
+    def _evals_source(self, options: Node) -> bool:
+        """A Worker options object with `eval: true` (or any value that is not the literal false)."""
+        options = self.unwrap(options)
+        if options.type != "object":
+            return False
+        for pair in options.named_children:
+            key = pair.child_by_field_name("key") if pair.type == "pair" else None
+            if key is not None and self._property_name(key) == "eval":
+                value = pair.child_by_field_name("value")
+                return value is None or self.unwrap(value).type != "false"
+            if pair.type == "shorthand_property_identifier" and self.text(pair) == "eval":
+                return True
+        return False
 
     def _process_binding(self, node: Node, callee: str, args: list[Node]) -> None:
         """`process.binding("spawn_sync")`: Node's internal binding under child_process, reached without naming it

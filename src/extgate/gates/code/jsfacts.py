@@ -63,7 +63,8 @@ SHAPE_TOKENS = frozenset({"computed-member", "global-root", "reflect"})
 # canonical names the analyzers compare callees with in code (javascript.py, jsresolve.py), beyond the data
 ENGINE_NAMES = (
     "eval", "require", "module", "module.createRequire", "Deno.env.toObject", "Reflect.apply", "Reflect.construct",
-    "Reflect.get", "Object.getPrototypeOf", "Reflect.getPrototypeOf", "Object.assign", "String.fromCharCode", "atob",
+    "Reflect.get", "process.getBuiltinModule", "module._load", "Object.getPrototypeOf", "Reflect.getPrototypeOf",
+    "Object.assign", "String.fromCharCode", "atob",
     "process.env", "global",
 )  # fmt: skip
 _WORDS = re.compile(rb"require|import|export")

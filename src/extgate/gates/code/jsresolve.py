@@ -86,7 +86,15 @@ NORMALIZE = {
     "fs.promises": "fs/promises", "dns.promises": "dns/promises", "stream.promises": "stream/promises",
     "timers.promises": "timers/promises", "<module>.require": "require", "process.mainModule.require": "require",
     "Bun.env": "process.env",
+    # node:module's Module: `module.constructor`, `require("module").Module`; its loader and prototype.require
+    "module.Module": "module", "module._load": "require",
+    "module.prototype.require": "require", "require.main": "<module>", "process.mainModule": "<module>",
 }  # fmt: skip
+# calls that load a module by name the way require() does (`process.getBuiltinModule` returns a builtin, Node 22)
+MODULE_LOADERS = frozenset({"process.getBuiltinModule"})
+_LOADERS = MODULE_LOADERS | {"require"}
+# namespaces whose members are functions: `Object.keys.constructor` is Function like `Object.constructor`
+_FUNCTION_NAMESPACES = frozenset({"JSON", "Math", "Reflect", "Atomics", "Intl"})
 # where a bare `eval` is a value handed to other code (calls, aliases, typeof, comparisons are handled elsewhere)
 VALUE_CONTEXTS = frozenset(
     {"arguments", "array", "pair", "return_statement", "spread_element", "yield_expression", "arrow_function"}
@@ -314,6 +322,7 @@ class Resolver:
         self._folding: set[tuple[int, str]] = set()
         # memo and depth bound of resolve()/fold(); keeps complete answers once bindings are frozen
         self.bounded = Bounded(timeout=ParseTimeout)
+        self.withs: Sequence[Node] = ()  # `with` statements, in document order (set by the analyzer)
 
     @property
     def incomplete(self) -> bool:
@@ -574,7 +583,7 @@ class Resolver:
                 if (scope, name) in self.bindings:  # settled (and memoized) per binding, not per occurrence
                     return self._resolve_bound(scope, name, 0)
         self.bounded.incomplete = False
-        return _global_name(name)
+        return self._free_name(ident, name, 0) if self.withs else _global_name(name)
 
     def _resolve_name(self, ident: Node, depth: int) -> str | None:
         name = self.text(ident)
@@ -582,6 +591,19 @@ class Resolver:
             for scope in self.scopes.chain(ident.start_byte):
                 if (scope, name) in self.bindings:
                     return self._resolve_bound(scope, name, depth)
+        return self._free_name(ident, name, depth) if self.withs else _global_name(name)
+
+    def _free_name(self, ident: Node, name: str, depth: int) -> str | None:
+        """A name no binding covers: inside `with (obj) { ... }` it is read from obj first (`with
+        (require("child_process")) exec(x)` calls child_process.exec), else it is a global."""
+        offset = ident.start_byte
+        for statement in reversed(self.withs):  # innermost (latest-starting) first
+            body = statement.child_by_field_name("body")
+            if body is None or not body.start_byte <= offset < body.end_byte:
+                continue
+            member = self._member(self.resolve(statement.child_by_field_name("object"), depth + 1), name, None)
+            if member is not None:
+                return member
         return _global_name(name)
 
     def _resolve_bound(self, scope: int, name: str, depth: int) -> str | None:
@@ -747,18 +769,27 @@ class Resolver:
                 return self._function_kind(inner)
             if inner.type in _LITERAL_CONSTRUCTOR:
                 return _LITERAL_CONSTRUCTOR[inner.type]
-            if inner.type in ("member_expression", "subscript_expression") and self._prop_of(inner) == "constructor":
-                return "Function"  # x.constructor.constructor is Function for any x
+            if inner.type in ("member_expression", "subscript_expression"):
+                if self._prop_of(inner) == "constructor":
+                    return "Function"  # x.constructor.constructor is Function for any x
+                holder = inner.child_by_field_name("object")
+                if holder is not None and self.unwrap(holder).type in _LITERAL_CONSTRUCTOR:
+                    return "Function"  # [].map.constructor, "".big.constructor: a method's constructor
             return None
         if base == "global":
             if prop in GLOBAL_OBJECTS:
                 return "global"
             return prop if prop in KNOWN_GLOBALS else None
         if prop == "constructor":
+            if base == COMMONJS_MODULE:
+                return "module"  # module.constructor is node:module's Module
             for suffix in (".instance", ".prototype"):
                 if base.endswith(suffix):
                     return base[: -len(suffix)]
-            return "Function" if base in BUILTIN_CONSTRUCTORS else None
+            root, _, rest = base.partition(".")
+            if base in BUILTIN_CONSTRUCTORS or (rest and root in BUILTIN_CONSTRUCTORS | _FUNCTION_NAMESPACES):
+                return "Function"  # Array.constructor, Object.keys.constructor, JSON.parse.constructor
+            return None
         name = f"{base}.{prop}"
         return NORMALIZE.get(name, name)
 
@@ -792,7 +823,9 @@ class Resolver:
         callee = self.resolve(fn, depth + 1)
         if callee is None:
             return None
-        if callee == "require":
+        if callee.endswith(".call") and callee[: -len(".call")] in _LOADERS:
+            callee, args = callee[: -len(".call")], args[1:]  # require.call(module, "x") loads "x"
+        if callee in _LOADERS:
             spec = self.fold(args[0], depth + 1) if args else None
             return normalize_module(spec) if spec is not None else None
         if callee == "module.createRequire":

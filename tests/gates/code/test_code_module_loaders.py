@@ -1,0 +1,78 @@
+"""Loaders other than require(), `with`, Worker eval and function constructors reached through a method (fail-open
+fixes: each of these ran child_process or compiled a string with no finding)."""
+
+from __future__ import annotations
+
+import pytest
+from code_support import levels, scan
+
+from extgate.model import Level
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "process.getBuiltinModule('child_process').exec(x);",  # Node 22: a builtin by name, like require
+        "process.getBuiltinModule('node:child_process').execSync(x);",
+        "const { exec } = process.getBuiltinModule('child_process'); exec(x);",
+        "require('module')._load('child_process').exec(x);",  # Module._load
+        "module.constructor._load('child_process').exec(x);",  # module.constructor is Module
+        "require('module').Module._load('child_process').spawn(x);",
+        "require('module').prototype.require.call(module, 'child_process').exec(x);",
+        "require.call(null, 'child_process').exec(x);",
+        "require.main.require('child_process').exec(x);",
+        "with (require('child_process')) { exec(x); }",  # a free name inside `with` is the object's member
+        "const cp = require('child_process'); with (cp) { if (y) { spawn(x); } }",
+    ],
+)
+def test_module_loaded_another_way_is_still_child_process(source: str) -> None:
+    assert levels(scan("index.js", source, "code/subprocess")) == [Level.WARNING], source
+
+
+def test_get_builtin_module_by_a_computed_name_is_a_dynamic_import() -> None:
+    assert levels(scan("index.js", "process.getBuiltinModule(name);", "code/dynamic-import")) == [Level.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("const { Worker } = require('worker_threads'); new Worker(code, { eval: true });", [Level.ERROR]),
+        ("new (require('worker_threads').Worker)('console.log(1)', { eval: true });", [Level.WARNING]),
+        ("const { Worker } = require('worker_threads'); new Worker('./w.js');", []),
+        ("const { Worker } = require('worker_threads'); new Worker(code, { eval: false });", []),
+    ],
+)
+def test_worker_with_eval_true_evaluates_its_source(source: str, expected: list[Level]) -> None:
+    assert levels(scan("index.js", source, "code/dynamic-eval")) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "[].map.constructor('return process')();",
+        "''.big.constructor(code)();",
+        "Object.keys.constructor(code)();",
+        "JSON.parse.constructor(code)();",
+        "Array.prototype.map.constructor(code)();",
+    ],
+)
+def test_a_methods_constructor_is_the_function_constructor(source: str) -> None:
+    assert scan("index.js", source, "code/function-constructor"), source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "with (Math) { max(a, b); }",  # members of other objects: nothing
+        "with (obj) { exec(x); }",  # an unknown object: exec is not child_process.exec
+        "exec(x); spawn(y);",  # free names outside any with
+        "const ok = [].map.constructor === Function; Array.prototype.constructor(3);",  # no string compiled
+    ],
+)
+def test_lookalikes_are_not_findings(source: str) -> None:
+    found = [
+        f
+        for rule in ("code/subprocess", "code/function-constructor", "code/dynamic-eval")
+        for f in scan("index.js", source, rule)
+    ]
+    assert found == []
