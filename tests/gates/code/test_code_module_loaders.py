@@ -23,10 +23,17 @@ from extgate.model import Level
         "require.main.require('child_process').exec(x);",
         "with (require('child_process')) { exec(x); }",  # a free name inside `with` is the object's member
         "const cp = require('child_process'); with (cp) { if (y) { spawn(x); } }",
+        "import('child_process').then(m => m.exec(x));",  # the callback's parameter is the module
+        "import('node:child_process').then(({ exec }) => exec(x));",
+        "import('child_process').then(function (cp) { cp.spawn(x); });",
     ],
 )
 def test_module_loaded_another_way_is_still_child_process(source: str) -> None:
     assert levels(scan("index.js", source, "code/subprocess")) == [Level.WARNING], source
+
+
+def test_then_callbacks_of_other_promises_are_not_modules() -> None:
+    assert scan("index.js", "p.then(m => m.exec(x)); import('./a.js').then(m => m.exec(x));", "code/subprocess") == []
 
 
 def test_get_builtin_module_by_a_computed_name_is_a_dynamic_import() -> None:

@@ -312,6 +312,9 @@ class Analyzer(Resolver):
             self._bind_pattern(self.scope_of(name), name, value)
         for name, value in self._timed(found.assignments, deadline):
             self._bind_assignment(name, value)
+        if b"then" in self.data:
+            for call in self._timed(found.calls, deadline):
+                self._bind_then(call)
         self.freeze_bindings(deadline)
         for call in self._timed(found.calls, deadline):
             self._call(call, is_new=False)
@@ -324,6 +327,29 @@ class Analyzer(Resolver):
         if found.errors and self.report_error_regions:
             self._error_regions(found.errors)
         return self.result
+
+    def _bind_then(self, call: Node) -> None:
+        """`import("m").then((mod) => ...)` / `.then(({exec}) => ...)`: the callback's first parameter is the
+        module the import resolves to (as in `const mod = await import("m")`)."""
+        fn = call.child_by_field_name("function")
+        if fn is None or fn.type != "member_expression":
+            return
+        prop, source = fn.child_by_field_name("property"), fn.child_by_field_name("object")
+        if prop is None or source is None or self.data[prop.start_byte : prop.end_byte] != b"then":
+            return
+        source = self.unwrap(source)
+        loader = source.child_by_field_name("function") if source.type == "call_expression" else None
+        args = self.arguments(call)
+        callback = self.unwrap(args[0]) if args and loader is not None and loader.type == "import" else None
+        if callback is None or callback.type not in ("arrow_function", "function_expression", "function"):
+            return
+        params = callback.child_by_field_name("parameters")
+        first = callback.child_by_field_name("parameter") or (params.named_children[0] if params and
+                                                               params.named_children else None)  # fmt: skip
+        if first is not None and first.type in ("required_parameter", "optional_parameter"):
+            first = first.child_by_field_name("pattern")
+        if first is not None and first.type in ("identifier", "object_pattern"):
+            self._bind_pattern(self.scope_index(callback), first, source)
 
     @staticmethod
     def _timed(items: Sequence[T], deadline: float) -> Iterator[T]:
