@@ -253,3 +253,17 @@ def test_strip_jsonc_matches_the_character_loop_on_random_text() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
         assert strip_jsonc(text) == _strip_jsonc_reference(text), text
+
+
+def test_remote_url_imports_are_unresolved_from_code_and_import_maps() -> None:
+    """Deno and Bun fetch https: imports when the code runs: never shipped, never audited (a fail-open fix: they
+    used to be skipped as "not a package")."""
+    code = CodeFacts(imports=(ImportRef("https://evil.example/x.ts", "mod.ts", 3), ImportRef("./local.ts", "m.ts", 1)))
+    imports = json.dumps({"imports": {"a": "HTTPS://deno.land/x/a@1/mod.ts", "b": "./b.ts", "c": "http://x.example/"}})
+    found = collect(Package.from_files({"deno.json": imports}), None, code).declared
+    assert sorted((d.spec, d.status, d.path) for d in found) == [
+        ("HTTPS://deno.land/x/a@1/mod.ts", UNRESOLVED, "deno.json"),
+        ("http://x.example/", UNRESOLVED, "deno.json"),
+        ("https://evil.example/x.ts", UNRESOLVED, "mod.ts"),
+    ]
+    assert all("remote URL" in (d.reason or "") for d in found)

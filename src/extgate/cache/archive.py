@@ -1,7 +1,8 @@
 """Archive-level intake cache: a clean tar upload whose exact bytes were read before is rebuilt from its recorded
 layout (extgate.intake.layout) instead of being parsed again; everything after intake runs as always.
 
-    key    = sha256("archive-layout", layout format, codec format, extgate version, Python version, intake limits,
+    key    = sha256("archive-layout", layout format, codec format, extgate version + code digest (codekey.py),
+             Python version, intake limits,
              sha256 of the upload bytes)
     value  = Layout (HMAC-verified row of the per-file result cache)
     hit    -> rebuild(upload bytes, layout): decompress, cut every file at its offset, check each file's sha256 and
@@ -23,8 +24,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from extgate import __version__
 from extgate.cache import codec
+from extgate.cache.codekey import code_identity
 from extgate.cache.interface import NoCache, ResultCache
 from extgate.intake import IntakeLimits, Source, open_source
 from extgate.intake import layout as layouts
@@ -40,7 +41,7 @@ def layout_key(upload_sha256: str, limits: IntakeLimits) -> str:
         "archive-layout",
         str(layouts.FORMAT),
         str(codec.FORMAT),
-        __version__,
+        code_identity(),
         sys.version,
         repr(limits),
         upload_sha256,

@@ -2,7 +2,7 @@
 pool. Gates only see `ctx.map_files(fn, calls, config)`; results are the same (==) whichever path produced them,
 and come back in call order.
 
-    for each call: key = sha256(extgate version, fn, str args, sha256 of bytes args, config digest)
+    for each call: key = sha256(extgate version + code digest, fn, str args, sha256 of bytes args, config digest)
     hits  <- cache
     misses -> fn(*call, config) in this process, or in the pool when there are enough of them (PARALLEL_MIN_*)
     misses -> cache (one transaction)
@@ -21,8 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
-from extgate import __version__
 from extgate.cache import codec
+from extgate.cache.codekey import code_identity
 from extgate.cache.interface import NoCache, ResultCache
 from extgate.cache.sqlite import SqliteResultCache
 
@@ -88,7 +88,7 @@ def task_key(
 def _key_prefix(fn: Callable[..., Any], config_digest: str) -> hashlib._Hash:
     """The hash state after the parts every call of one `map` shares (copied per call: same key, less hashing)."""
     h = hashlib.sha256()
-    for part in (__version__, str(codec.FORMAT), f"{fn.__module__}.{fn.__qualname__}", config_digest):
+    for part in (code_identity(), str(codec.FORMAT), f"{fn.__module__}.{fn.__qualname__}", config_digest):
         h.update(part.encode())
         h.update(b"\0")
     return h

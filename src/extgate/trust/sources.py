@@ -329,6 +329,9 @@ def _name_end(text: str, start: int) -> int:
 def _from_target(target: Any, **where: Any) -> Declared | None:
     if not isinstance(target, str):
         return None
+    if target[:8].lower().startswith(("http://", "https://")):  # Deno and Bun fetch these when the code runs
+        reason = "it is a remote URL: the code is fetched when it runs, never shipped in the package or audited"
+        return Declared(target[:200], target, status=UNRESOLVED, reason=reason, **where)
     if target.startswith("jsr:"):
         jsr = npm_specifier("npm:" + target[4:])
         name = jsr[0] if jsr else target[4:]

@@ -83,3 +83,21 @@ def test_lookalikes_are_not_findings(source: str) -> None:
         for f in scan("index.js", source, rule)
     ]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'import "data:text/javascript,console.log(1)";',
+        'await import("data:text/javascript;base64,ZXZhbCgxKQ==");',
+        'export * from "data:text/javascript,export const a = 1";',
+        'const p = "data:text/javascript;base64,"; await import(p + "ZXZhbCgxKQ==");',  # folded: still a data: URL
+    ],
+)
+def test_importing_code_from_a_data_url_is_a_dynamic_eval_warning(source: str) -> None:
+    found = scan("index.mjs", source, "code/dynamic-eval")
+    assert levels(found) == [Level.WARNING] and "data: URL" in found[0].message
+
+
+def test_data_urls_outside_imports_are_not_findings() -> None:
+    assert scan("index.mjs", 'const icon = "data:image/png;base64,iVBOR"; img.src = icon;', "code/dynamic-eval") == []

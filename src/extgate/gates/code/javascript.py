@@ -363,6 +363,7 @@ class Analyzer(Resolver):
         spec = self.string_value(source)
         if spec is None:
             return None
+        self._data_url(source, spec)
         self.result.imports.append(ImportRef(spec, self.path, self.line(source), kind))
         self._record_api(normalize_module(spec), source, module=True)
         return spec
@@ -644,6 +645,7 @@ class Analyzer(Resolver):
             return
         spec = self.fold(args[0])
         if spec is not None:
+            self._data_url(node, spec)
             self.result.imports.append(ImportRef(spec, self.path, self.line(node), how.kind))
             self._record_api(normalize_module(spec), node, module=True)
             return
@@ -653,6 +655,20 @@ class Analyzer(Resolver):
             self.finding("code/dynamic-import", node, message, level=how.relative_level, prefix=prefix)
             return
         self.finding("code/dynamic-import", node, how.computed_message, level=how.computed_level)
+
+    def _data_url(self, node: Node, spec: str) -> None:
+        """`import "data:text/javascript;base64,..."`: Node runs the code inside the string (eval by another name)."""
+        if spec[:5].lower() != "data:":
+            return
+        self.finding(
+            "code/dynamic-eval",
+            node,
+            f"`{self.short(node, 60)}` imports code from a data: URL: the module's source is inside a string "
+            "(often base64), hidden from review and linters. Ship the code as a file and import that.",
+            level=Level.WARNING,
+            literal=True,
+            via="data-url",
+        )
 
     def _relative_prefix(self, node: Node, depth: int = 0) -> str | None:
         """The constant leading part of `'./locale/' + name` or `./locale/${name}` when it is a relative path."""

@@ -18,7 +18,8 @@ It gives up (returns None: the caller runs the full analysis) at anything it can
       http, util ... and any name in the rule data, the behaviour rules or the resolver's known globals)
     `require` anywhere but as `require("literal")`, a CommonJS wrapper parameter or `typeof require`
       (an alias, a shadowing binding, `module.require`, `globalThis["require"]`, `require.call`, `new require`)
-    require()/import() with anything but a literal specifier (the full analysis folds it or reports it)
+    require()/import() with anything but a literal specifier (the full analysis folds it or reports it), or a
+      `data:` URL one (code inside the string: the full analysis reports it)
     a global API name the facts record (Worker, WebAssembly, localStorage, document.cookie ...)
     a computed member or key (`g[a + b]`, `o[k]`, `{[k]: v}`): the resolver folds names from constants, so a name
       like eval or constructor need not be written out; literal ones (`o["x"]`, `a[0]`) are
@@ -280,8 +281,8 @@ class _Reader:
         spec = string_value(self.data, source)
         if spec is None:
             raise _GiveUp
-        if self.guard.interesting(normalize_module(spec)):
-            raise _GiveUp  # the full analysis records an API use or follows the module's members
+        if self.guard.interesting(normalize_module(spec)) or spec[:5].lower() == "data:":
+            raise _GiveUp  # the full analysis records an API use, follows the module's members or reports data:
         result.imports.append(ImportRef(spec, self.path, at.start_point.row + 1, kind))
 
     def _import_statement(self, node: Node, result: ParseResult) -> None:
