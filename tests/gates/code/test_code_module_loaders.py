@@ -101,3 +101,10 @@ def test_importing_code_from_a_data_url_is_a_dynamic_eval_warning(source: str) -
 
 def test_data_urls_outside_imports_are_not_findings() -> None:
     assert scan("index.mjs", 'const icon = "data:image/png;base64,iVBOR"; img.src = icon;', "code/dynamic-eval") == []
+
+
+def test_with_lookup_survives_many_sibling_and_nested_blocks() -> None:
+    siblings = "const cp = require('child_process'); with (cp) { " + "with (a) {} " * 3000 + " exec(x); }"
+    assert levels(scan("index.js", siblings, "code/subprocess")) == [Level.WARNING]
+    nested = "with (require('child_process')) {" + "with (o) {" * 200 + "spawn(x);" + "}" * 201
+    assert levels(scan("index.js", nested, "code/subprocess")) == [Level.WARNING]

@@ -323,6 +323,7 @@ class Resolver:
         # memo and depth bound of resolve()/fold(); keeps complete answers once bindings are frozen
         self.bounded = Bounded(timeout=ParseTimeout)
         self.withs: Sequence[Node] = ()  # `with` statements, in document order (set by the analyzer)
+        self._with_index: tuple[ScopeIndex, list[Node | None]] | None = None
 
     @property
     def incomplete(self) -> bool:
@@ -596,15 +597,33 @@ class Resolver:
     def _free_name(self, ident: Node, name: str, depth: int) -> str | None:
         """A name no binding covers: inside `with (obj) { ... }` it is read from obj first (`with
         (require("child_process")) exec(x)` calls child_process.exec), else it is a global."""
-        offset = ident.start_byte
-        for statement in reversed(self.withs):  # innermost (latest-starting) first
-            body = statement.child_by_field_name("body")
-            if body is None or not body.start_byte <= offset < body.end_byte:
-                continue
+        for statement in self._withs_around(ident.start_byte):  # innermost first
             member = self._member(self.resolve(statement.child_by_field_name("object"), depth + 1), name, None)
             if member is not None:
                 return member
         return _global_name(name)
+
+    def _withs_around(self, offset: int) -> list[Node]:
+        """The `with` statements whose body contains `offset`, innermost first: nested intervals, looked up like
+        scopes (ScopeIndex), so many sibling `with` blocks cost nothing per name."""
+        if self._with_index is None:
+            bodies: dict[int, tuple[Node, Node]] = {}
+            for statement in self.withs:
+                body = statement.child_by_field_name("body")
+                if body is not None:
+                    bodies[body.id] = (body, statement)
+            index = ScopeIndex([body for body, _ in bodies.values()])
+            by_position: list[Node | None] = [None] * len(index.starts)
+            for node_id, (_, statement) in bodies.items():
+                by_position[index.index[node_id]] = statement
+            self._with_index = (index, by_position)
+        index, by_position = self._with_index
+        found: list[Node] = []
+        for i in index.chain(offset):
+            around = by_position[i] if i < len(by_position) else None
+            if around is not None and index.starts[i] <= offset < index.ends[i]:
+                found.append(around)
+        return found
 
     def _resolve_bound(self, scope: int, name: str, depth: int) -> str | None:
         key = (scope, name)
