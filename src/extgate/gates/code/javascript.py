@@ -136,15 +136,16 @@ _SPAWN_BINDINGS = frozenset({"spawn_sync", "process_wrap"})
 
 
 @lru_cache(maxsize=8)
-def _computed_roots(config: CodeConfig) -> dict[str, tuple[str, str]]:
+def _computed_roots(config: CodeConfig) -> dict[str, list[tuple[str, str]]]:
     """Modules and namespaces whose members the call rules name ('child_process' -> code/subprocess, with
-    'child_process.exec' as the example), for calls of `base[k]` (the global object is its own case)."""
-    roots: dict[str, tuple[str, str]] = {}
+    'child_process.exec' as the example; 'Deno' -> subprocess and native-library), for calls of `base[k]` (the
+    global object is its own case). One example per rule and base, in the pack's order."""
+    roots: dict[str, dict[str, str]] = {}
     for matcher in config.call_matchers:
         for pattern in matcher.javascript:
             if "." in pattern:
-                roots.setdefault(pattern.rsplit(".", 1)[0], (matcher.rule_id, pattern))
-    return roots
+                roots.setdefault(pattern.rsplit(".", 1)[0], {}).setdefault(matcher.rule_id, pattern)
+    return {base: list(rules.items()) for base, rules in roots.items()}
 
 
 _START = attrgetter("start_byte")
@@ -496,14 +497,19 @@ class Analyzer(Resolver):
                 "with a constant name."
             )
         else:
-            found = _computed_roots(self.config).get(base)
-            if found is None:
+            rules = _computed_roots(self.config).get(base)
+            if not rules:
                 return False
-            rule, example = found
-            message = (
-                f"`{spelled}` calls a member of {base} by a computed name the analysis cannot resolve: it may be "
-                f"`{example}`. Call the intended function by its own name."
-            )
+            if self.incomplete:
+                self._unresolved(node, fn)
+                return True
+            for rule, example in rules:  # `Deno[k](x)` may be Deno.Command or Deno.dlopen: one finding per rule
+                message = (
+                    f"`{spelled}` calls a member of {base} by a computed name the analysis cannot resolve: it may "
+                    f"be `{example}`. Call the intended function by its own name."
+                )
+                self.finding(rule, node, message, level=Level.WARNING, via="computed-member", base=base)
+            return True
         if self.incomplete:
             self._unresolved(node, fn)
         else:

@@ -598,10 +598,33 @@ class Resolver:
         """A name no binding covers: inside `with (obj) { ... }` it is read from obj first (`with
         (require("child_process")) exec(x)` calls child_process.exec), else it is a global."""
         for statement in self._withs_around(ident.start_byte):  # innermost first
-            member = self._member(self.resolve(statement.child_by_field_name("object"), depth + 1), name, None)
+            obj = statement.child_by_field_name("object")
+            if obj is None or self._read_through_with(obj):
+                continue  # `with (o)` where o itself may be a member of an outer with's object: look further out
+            member = self._member(self.resolve(obj, depth + 1), name, None)
             if member is not None:
                 return member
         return _global_name(name)
+
+    def _read_through_with(self, node: Node) -> bool:
+        """Whether the expression's root is a free name inside a `with` body (its value is ambiguous)."""
+        root = self.unwrap(node)
+        for _ in range(_MAX_CHAIN_LINKS):
+            if root.type not in ("member_expression", "subscript_expression", "parenthesized_expression"):
+                break
+            inner = root.child_by_field_name("object") if root.type != "parenthesized_expression" else None
+            if inner is None and root.named_children:
+                inner = root.named_children[-1]
+            if inner is None:
+                break
+            root = self.unwrap(inner)
+        if root.type != "identifier":
+            return False
+        name = self.text(root)
+        bound = name in self.bound_names and any(
+            (scope, name) in self.bindings for scope in self.scopes.chain(root.start_byte)
+        )
+        return not bound and bool(self._withs_around(root.start_byte))
 
     def _withs_around(self, offset: int) -> list[Node]:
         """The `with` statements whose body contains `offset`, innermost first: nested intervals, looked up like
