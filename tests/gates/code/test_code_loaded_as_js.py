@@ -73,3 +73,12 @@ def test_node_really_runs_a_required_txt_file(tmp_path: Path) -> None:
     subprocess.run([node, "index.js"], cwd=tmp_path, check=True, timeout=60, capture_output=True)
     assert marker.read_text() == "ran"
     assert subprocess_paths({"index.js": 'require("./notes.txt");', "notes.txt": PAYLOAD}) == ["notes.txt"]
+
+
+def test_no_require_chain_is_too_deep_to_reach_the_payload() -> None:
+    """Past the link-by-link rounds every file Node could run is analysed at once: depth hides nothing."""
+    files = {"index.js": 'require("./f0.txt");'}
+    for i in range(60):
+        files[f"f{i}.txt"] = f'require("./f{i + 1}.txt");'
+    files["f60.txt"] = PAYLOAD
+    assert subprocess_paths(files) == ["f60.txt"]

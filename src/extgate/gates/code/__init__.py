@@ -10,6 +10,7 @@ Public entry points: `CodeGate`, `analyze_file`, `build_config`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -28,7 +29,7 @@ from extgate.model import Entry, Finding
 __all__ = ["CodeGate", "analyze_file", "build_config"]
 
 log = logging.getLogger("extgate.code")
-_MAX_LOAD_ROUNDS = 16  # require chains through non-code files followed this deep (each round is one map)
+_MAX_LOAD_ROUNDS = 32  # require chains through non-code files followed link by link this deep (a map each)
 
 
 class CodeGate:
@@ -59,7 +60,7 @@ class CodeGate:
         tree = loaded.Files(ctx.package)
         seen = {path for path, _, _ in calls}
         reached: Iterable[Entry] = loaded.entry_points(tree)
-        for _ in range(_MAX_LOAD_ROUNDS):
+        for rounds in itertools.count(1):
             found: list[ImportRef] = []
             for (path, _, _), result in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
                 _count(stats, result)
@@ -80,8 +81,10 @@ class CodeGate:
                     if entry.truncated and ctx.enabled(UNPARSED):
                         findings.append(_unread(ctx, entry))
                     calls.append((entry.path, ".js", entry.data))
-            reached = ()
-            if not calls:
+            # a chain deeper than this is not followed link by link (one map each): every file that could be run
+            # is analysed in the next round instead, so no depth hides one (the loop ends: each file runs once)
+            reached = [e for e in ctx.package.files if e.path not in seen] if rounds == _MAX_LOAD_ROUNDS else ()
+            if not calls and not reached:
                 break
         log.debug("code gate: %s", dict(sorted(stats.items())))
         facts = CodeFacts(
