@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from code_support import analyze, facts, scan, where
+from code_support import analyze, facts, findings, scan, where
 
 from extgate.gates.code.html import ScanTooComplex, script_ranges
 
@@ -79,3 +79,50 @@ def test_honest_pages_stay_far_below_the_work_budget() -> None:
     # a page of many small scripts and long quoted attributes is scanned in full
     page = ('<script data-x="' + "a>" * 1000 + '">f()</script><p>text</p>\n') * 300
     assert len(script_ranges(page.encode()).ranges) == 300
+
+
+# -- code in attributes (a fail-open fix: handlers and javascript:/data: URLs were never analysed) ---------------
+
+
+@pytest.mark.parametrize(
+    ("source", "rule", "where"),
+    [
+        ('<img src=x onerror="eval(atob(p))">', "code/dynamic-eval", (1, 21)),
+        ("<body onload=\"require('child_process').exec(c)\">", "code/subprocess", (1, 15)),
+        ("<b onclick=eval(x)>", "code/dynamic-eval", (1, 12)),  # unquoted
+        ('<a href="javascript:eval(x)">x</a>', "code/dynamic-eval", (1, 10)),
+        ('<a href=" JaVa&#x09;script:eval%28x%29">', "code/dynamic-eval", (1, 10)),  # as a browser reads it
+        ('<a href="&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;:eval(x)">', "code/dynamic-eval", (1, 10)),
+        ('<form action="javascript:eval(x)">', "code/dynamic-eval", (1, 15)),
+        ('<script src="data:text/javascript;base64,ZXZhbCh4KQ=="></script>', "code/dynamic-eval", (1, 14)),
+        ('<script src="DATA:Text/JavaScript,eval(y)"></script>', "code/dynamic-eval", (1, 14)),
+        ('<img onerror="&#101;val(x)">', "code/dynamic-eval", (1, 15)),  # no prefilter token in the raw file
+        ('<p>\n  <b onclick="x = 1;\n eval(y)">x</b>', "code/dynamic-eval", (3, 2)),
+        ("<script>el.innerHTML = '<img onerror=\"eval(x)\">';</script>", "code/dynamic-eval", (1, 39)),
+    ],
+)
+def test_code_in_attributes_is_analysed(source: str, rule: str, where: tuple[int, int]) -> None:
+    found = scan("page.html", source, rule)
+    assert [(f.location.line, f.location.column) for f in found if f.location] == [where], source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '<img src="a.png" alt="on top" title="data: text/javascript, not a URL">',
+        '<a href="https://example.com/javascript:eval(x)">docs</a>',  # not the scheme
+        '<img src="data:image/png;base64,ZXZhbCh4KQ==">',  # data, not script
+        "<p>turn it on = off; onclick is an attribute name</p>",
+        '<button onclick="save()">Save</button>',  # a handler with nothing to report
+    ],
+)
+def test_attributes_without_reportable_code_are_not_findings(source: str) -> None:
+    assert [f for f in findings({"page.html": source}) if f.rule_id.startswith(("code/", "safety/"))] == []
+
+
+def test_attribute_scans_are_bounded() -> None:
+    many = '<b onclick="x()">' * 2000  # over the 500-attribute limit: the rest is said, never silently dropped
+    assert [f.properties.get("reason") for f in scan("page.html", many, "safety/unparsed-file")] == ["too-many-scripts"]
+    unclosed = '<b onclick="' * 50_000  # every value runs to the next quote: bounded work, a clear finding at most
+    found = findings({"page.html": unclosed})
+    assert all(f.rule_id == "safety/unparsed-file" for f in found)

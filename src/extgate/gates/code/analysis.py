@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from tree_sitter import Point
+
 from extgate.facts import ApiUse, ImportRef, Symbol
 from extgate.gates.code import html, javascript, jsfacts, literals, obfuscation, py_behaviour, python
 from extgate.gates.code.interface import (
@@ -124,6 +126,55 @@ def _prefilter(config: CodeConfig) -> Prefilter:
 
 
 def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> FileAnalysis:
+    """The document's inline scripts, then the code its attributes hold (event handlers, javascript: and data:
+    URLs), decoded as a browser decodes them. The file's own prefilter hits say nothing about decoded attribute
+    code (`onerror="&#101;val(x)"`), so attributes are looked for in every document."""
+    document = _html_scripts(path, data, config, hits)
+    deadline = time.monotonic() + config.parse_timeout_ms / 1000
+    try:
+        attributes, omitted = html.attribute_code(data, deadline=deadline)
+    except (html.ScanTimeout, html.ScanTooComplex) as exc:
+        reason = "timeout" if isinstance(exc, html.ScanTimeout) else "too-complex"
+        extra = [_unparsed(path, reason, "attribute values not scanned within the budget", hits)]
+        return replace(document, findings=(*document.findings, *extra))
+    if not attributes and not omitted:
+        return document
+    findings = list(document.findings)
+    imports, apis = list(document.imports), list(document.api_uses)
+    if omitted:
+        findings.append(_unparsed(path, "too-many-scripts", f"{omitted} attribute scripts not scanned", hits))
+    for attribute in attributes:
+        where = html.point_at(data, attribute.offset)
+        code = analyze_file(path, ".js", attribute.code, config)
+        findings += (_shifted(hit, where) for hit in code.findings)
+        imports += (replace(ref, line=ref.line + where.row) for ref in code.imports)
+        apis += (replace(use, line=use.line + where.row) for use in code.api_uses)
+        if attribute.truncated:
+            findings.append(_unparsed(path, "too-large", f"an `{attribute.name}` value over 1 MiB", hits))
+    return _done(
+        document, findings, config, imports, apis, parsed=True, skip_reason="",
+        syntax_errors=document.syntax_errors, symbols=document.symbols,
+    )  # fmt: skip
+
+
+def _shifted(hit: RawFinding, where: Point) -> RawFinding:
+    """A finding in attribute code, placed in the document (columns shift on the value's first line only)."""
+    if hit.line is None:
+        return replace(hit, line=where.row + 1, column=where.column + 1)
+
+    def column(line: int | None, col: int | None) -> int | None:
+        return col + where.column if line == 1 and col is not None else col
+
+    return replace(
+        hit,
+        line=hit.line + where.row,
+        column=column(hit.line, hit.column),
+        end_line=hit.end_line + where.row if hit.end_line is not None else None,
+        end_column=column(hit.end_line, hit.end_column),
+    )
+
+
+def _html_scripts(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> FileAnalysis:
     base = FileAnalysis(path, "html", prefilter_hits=tuple(sorted(hits.names)))
     if not hits.groups:
         return _done(base, [], config, skip_reason="no-prefilter-hit")

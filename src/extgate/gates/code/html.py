@@ -1,17 +1,25 @@
-"""Inline `<script>` blocks of HTML files, as byte ranges of the document.
+"""Inline code of HTML files: `<script>` blocks as byte ranges of the document, and code in attributes.
 
-The JavaScript parser is given the ranges (tree-sitter `included_ranges`), so every position it reports is already
-a line and column of the HTML file. Only JavaScript script types are taken (no type, a JavaScript MIME type,
-`module`, or JSX/Babel); JSON, import maps and templates are data, not code. Scripts inside HTML comments are
+The JavaScript parser is given the script ranges (tree-sitter `included_ranges`), so every position it reports is
+already a line and column of the HTML file. Only JavaScript script types are taken (no type, a JavaScript MIME
+type, `module`, or JSX/Babel); JSON, import maps and templates are data, not code. Scripts inside HTML comments are
 skipped, as browsers do.
+
+Attributes run code too (`attribute_code`): event handlers (`onerror="..."`, `onload=...`), `javascript:` URLs
+in `href` / `src` / `action` / `formaction` and `data:` URLs with a JavaScript type. Their values are decoded the
+way a browser decodes them (character references, and percent-escapes for URLs) and analysed as JavaScript.
 """
 
 from __future__ import annotations
 
+import html as html_text
 import itertools
 import re
 import time
+from base64 import b64decode
+from binascii import Error as Base64Error
 from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
 
 from tree_sitter import Point, Range
 
@@ -110,3 +118,79 @@ def point_at(data: bytes, offset: int) -> Point:
 
 def ts_range(data: bytes, start: int, end: int) -> Range:
     return Range(point_at(data, start), point_at(data, end), start, end)
+
+
+# ` onerror=`, `"href=` ...: an attribute name after whitespace, a quote or `/` (as inside a tag), then `=`
+_CODE_ATTRIBUTE = re.compile(rb"""[\s"'/](on[a-z]{2,40}|href|src|action|formaction|xlink:href)[\s]*=[\s]*""", re.I)
+_URL_NOISE = re.compile(rb"[\x00-\x20]")  # browsers drop these from a URL's scheme (`java\tscript:`)
+_DATA_JS = re.compile(rb"data:(?:text|application)/(?:x-)?(?:javascript|ecmascript)[^,]*,", re.I)
+_UNQUOTED_END = re.compile(rb"[\s>]")
+_MAX_VALUE = 1 << 20  # an attribute value longer than this is read up to here (and reported, see below)
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeCode:
+    """JavaScript held by one attribute: where the value starts (for positions) and the decoded code."""
+
+    offset: int
+    name: str
+    code: bytes
+    truncated: bool = False
+
+
+def attribute_code(data: bytes, limit: int = 500, deadline: float = float("inf")) -> tuple[list[AttributeCode], int]:
+    """Code-bearing attributes anywhere in the document (in tags, and in markup that scripts build as strings),
+    and how many were left out over `limit`. Bounded: a value is read up to its closing quote or _MAX_VALUE bytes,
+    and the scan stops at the same work budget as the script scan (ScanTooComplex)."""
+    found: list[AttributeCode] = []
+    omitted = 0
+    budget = work_budget(len(data))
+    for step, match in enumerate(_CODE_ATTRIBUTE.finditer(data)):
+        if step % 256 == 255 and time.monotonic() > deadline:
+            raise ScanTimeout()
+        start = match.end()
+        quote = data[start : start + 1]
+        if quote in (b'"', b"'"):
+            start += 1
+            end = data.find(quote, start, start + _MAX_VALUE)
+        else:
+            gap = _UNQUOTED_END.search(data, start, start + _MAX_VALUE)
+            end = gap.start() if gap else -1
+        truncated = end < 0 and len(data) - start > _MAX_VALUE
+        end = end if end >= 0 else min(len(data), start + _MAX_VALUE)
+        budget -= end - start
+        if budget < 0:
+            raise ScanTooComplex()
+        name = match.group(1).decode("ascii").lower()
+        code = _code_of(name, data[start:end])
+        if code is None or not code.strip():
+            continue
+        if len(found) >= limit:
+            omitted += 1
+            continue
+        found.append(AttributeCode(start, name, code, truncated))
+    return found, omitted
+
+
+def _code_of(name: str, raw: bytes) -> bytes | None:
+    """The JavaScript an attribute value runs, decoded as a browser would, or None."""
+    value = html_text.unescape(raw.decode("utf-8", "replace")).encode("utf-8") if b"&" in raw else raw
+    if name.startswith("on"):
+        return value
+    url = value.lstrip(b"\x00\x20\t\n\r\x0c")
+    head = _URL_NOISE.sub(b"", url[:64]).lower()
+    if head.startswith(b"javascript:"):
+        colon = url.find(b":")
+        return unquote_to_bytes(url[colon + 1 :])
+    if not head.startswith(b"data:"):
+        return None
+    comma = url.find(b",")
+    meta, payload = _URL_NOISE.sub(b"", url[: max(comma, 0)]).lower(), url[comma + 1 :]
+    if comma < 0 or _DATA_JS.match(meta + b",") is None:
+        return None
+    if meta.endswith(b";base64"):
+        try:
+            return b64decode(unquote_to_bytes(payload), validate=False)
+        except (Base64Error, ValueError):
+            return payload
+    return unquote_to_bytes(payload)
