@@ -108,3 +108,23 @@ def test_with_lookup_survives_many_sibling_and_nested_blocks() -> None:
     assert levels(scan("index.js", siblings, "code/subprocess")) == [Level.WARNING]
     nested = "with (require('child_process')) {" + "with (o) {" * 200 + "spawn(x);" + "}" * 201
     assert levels(scan("index.js", nested, "code/subprocess")) == [Level.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("import sys\nsys.modules['os'].system(x)\n", "code/subprocess"),  # the loaded module by name
+        ("import os\nvars(os)['system'](x)\n", "code/subprocess"),  # a module's namespace
+        ("import os\nos.__dict__['system'](x)\n", "code/subprocess"),
+        ("globals()['__builtins__']['exec'](x)\n", "code/dynamic-eval"),  # the module namespace
+        ("import os\nlocals()['os'].popen(x)\n", "code/subprocess"),
+        ("import builtins\nbuiltins.__dict__['eval'](x)\n", "code/dynamic-eval"),
+    ],
+)
+def test_python_namespace_lookups_resolve(source: str, rule: str) -> None:
+    assert scan("a.py", source, rule), source
+
+
+def test_python_namespace_lookups_of_other_names_are_not_findings() -> None:
+    source = "import sys\nsys.modules['json'].dumps(x)\nvars(obj)['system'](x)\nglobals()['helper'](x)\n"
+    assert [f for rule in ("code/subprocess", "code/dynamic-eval") for f in scan("a.py", source, rule)] == []

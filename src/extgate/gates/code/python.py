@@ -41,7 +41,7 @@ _MAX_FOLD = 10_000
 
 BUILTIN_NAMES = frozenset(
     {"eval", "exec", "compile", "__import__", "getattr", "dict", "str", "repr", "print", "open", "globals", "vars",
-     "breakpoint", "input", "format"}
+     "breakpoint", "input", "format", "locals"}
 )  # fmt: skip
 UNPARSED = "safety/unparsed-file"
 _EVALS = frozenset({"eval", "exec", "compile"})
@@ -278,6 +278,10 @@ class _Collector:
             self._bind(alias.asname or alias.name, f"{module}.{alias.name}")
 
 
+# what `globals()` / `locals()` / `vars()` resolve to: subscripting it looks the key up as a name
+_NAMESPACE = "<namespace>"
+
+
 def _start(node: ast.AST) -> tuple[int, int]:
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
@@ -487,12 +491,17 @@ class Analyzer:
             return self._resolve_name(str(node.value), shadowed, depth)
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value, shadowed, depth + 1)
-            return _join(base, node.attr)
-        if isinstance(node, ast.Subscript):  # __builtins__["eval"], vars(os)["system"]
+            return base if node.attr == "__dict__" else _join(base, node.attr)  # os.__dict__["system"]
+        if isinstance(node, ast.Subscript):  # __builtins__["eval"], vars(os)["system"], sys.modules["os"]
             base = self.resolve(node.value, shadowed, depth + 1)
             if base is None or isinstance(node.slice, (ast.Slice, ast.Tuple)):
                 return None
-            return _join(base, self.fold(node.slice, depth + 1))
+            key = self.fold(node.slice, depth + 1)
+            if base == _NAMESPACE:  # globals()["__builtins__"]: a module-level name by its string
+                return self._resolve_name(key, shadowed, depth + 1) if key is not None else None
+            if base == "sys.modules":
+                return _canonical(key) if key is not None else None
+            return _join(base, key)
         if isinstance(node, ast.Call):
             return self._resolve_call(node, shadowed, depth)
         if isinstance(node, ast.Dict):  # {**os.environ}
@@ -543,6 +552,10 @@ class Analyzer:
         if callee in _IMPORTERS and args:
             name = self.fold(args[0], depth + 1)
             return name
+        if callee in ("globals", "locals"):
+            return _NAMESPACE
+        if callee == "vars":  # vars(os) is os's namespace; vars() the module's own
+            return self.resolve(args[0], shadowed, depth + 1) if args else _NAMESPACE
         if callee == "getattr" and len(args) >= 2:
             return _join(self.resolve(args[0], shadowed, depth + 1), self.fold(args[1], depth + 1))
         if callee == "dict" and args and self.resolve(args[0], shadowed, depth + 1) == "os.environ":
