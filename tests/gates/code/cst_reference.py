@@ -28,8 +28,9 @@ _MAX_FOLD = 10_000
 
 BUILTIN_NAMES = frozenset(
     {"eval", "exec", "compile", "__import__", "getattr", "dict", "str", "repr", "print", "open", "globals", "vars",
-     "breakpoint", "input", "format"}
+     "breakpoint", "input", "format", "locals"}
 )  # fmt: skip
+_NAMESPACE = "<namespace>"
 UNPARSED = "safety/unparsed-file"
 _EVALS = frozenset({"eval", "exec", "compile"})
 _IMPORTERS = frozenset({"__import__", "importlib.import_module", "importlib.__import__"})
@@ -271,12 +272,18 @@ class Analyzer:
             return self._resolve_name(_ident(node.value), shadowed, depth)
         if isinstance(node, cst.Attribute):
             base = self.resolve(node.value, shadowed, depth + 1)
-            return _join(base, _ident(node.attr.value))
-        if isinstance(node, cst.Subscript):  # __builtins__["eval"], vars(os)["system"]
+            attr = _ident(node.attr.value)
+            return base if attr == "__dict__" else _join(base, attr)
+        if isinstance(node, cst.Subscript):  # __builtins__["eval"], vars(os)["system"], sys.modules["os"]
             base = self.resolve(node.value, shadowed, depth + 1)
             if base is None or len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
                 return None
-            return _join(base, self.fold(node.slice[0].slice.value, depth + 1))
+            key = self.fold(node.slice[0].slice.value, depth + 1)
+            if base == _NAMESPACE:
+                return self._resolve_name(key, shadowed, depth + 1) if key is not None else None
+            if base == "sys.modules":
+                return _canonical(key) if key is not None else None
+            return _join(base, key)
         if isinstance(node, cst.Call):
             return self._resolve_call(node, shadowed, depth)
         if isinstance(node, cst.Dict):  # {**os.environ}
@@ -327,6 +334,10 @@ class Analyzer:
         if callee in _IMPORTERS and args:
             name = self.fold(args[0], depth + 1)
             return name
+        if callee in ("globals", "locals"):
+            return _NAMESPACE
+        if callee == "vars":
+            return self.resolve(args[0], shadowed, depth + 1) if args else _NAMESPACE
         if callee == "getattr" and len(args) >= 2:
             return _join(self.resolve(args[0], shadowed, depth + 1), self.fold(args[1], depth + 1))
         if callee == "dict" and args and self.resolve(args[0], shadowed, depth + 1) == "os.environ":
