@@ -82,3 +82,16 @@ def test_no_require_chain_is_too_deep_to_reach_the_payload() -> None:
         files[f"f{i}.txt"] = f'require("./f{i + 1}.txt");'
     files["f60.txt"] = PAYLOAD
     assert subprocess_paths(files) == ["f60.txt"]
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    [
+        '{"imports": {"#boot": "./lib/boot.txt"}}',
+        '{"imports": {"#boot": {"node": "./lib/boot.txt", "default": "./lib/boot.js"}}}',
+        '{"imports": {"#b*": "./lib/b*.txt"}}',  # a pattern: "#boot" -> ./lib/boot.txt
+    ],
+)
+def test_subpath_imports_are_resolved_like_node(manifest: str) -> None:
+    files = {"package.json": manifest, "index.js": 'require("#boot");', "lib/boot.txt": PAYLOAD}
+    assert subprocess_paths(files) == ["lib/boot.txt"]

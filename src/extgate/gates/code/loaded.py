@@ -6,8 +6,8 @@ such a file -- runs code that a scanner choosing files by extension never reads.
 files as JavaScript too: the ones reached from the package's entry points (`main`, `exports`, node-shebang `bin`s,
 files the install scripts run with `node`) and from the `require` calls of every analysed file, resolved the way
 Node resolves them (the exact path, then `.js`, `.json`, `.node`, then a folder's `package.json` `main` and
-`index.js`; bare names through the `node_modules` folders above the importer). ESM `import` is left out: Node
-refuses unknown extensions there.
+`index.js`; bare names through the `node_modules` folders above the importer; `#name` through the nearest
+package.json's `imports`). ESM `import` is left out: Node refuses unknown extensions there.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ class Files:
         """The file `require(spec)` from `importer` loads, or None (a builtin, a package not shipped, nothing)."""
         if spec.startswith(("./", "../")) or spec in (".", ".."):
             return self._file_or_folder(posixpath.join(posixpath.dirname(importer), spec), 0)
+        if spec.startswith("#"):
+            return self._subpath_import(importer, spec)
         if not spec or spec.startswith(("/", "node:")) or "\\" in spec:
             return None
         folder = posixpath.dirname(importer)
@@ -53,6 +55,38 @@ class Files:
             if found is not None or not folder:
                 return found
             folder = posixpath.dirname(folder)
+
+    def _subpath_import(self, importer: str, spec: str) -> Entry | None:
+        """`require("#internal")`: the `imports` map of the nearest package.json above the importer (exact keys
+        and `*` patterns; every condition's target counts)."""
+        folder = posixpath.dirname(importer)
+        while True:
+            manifest = self.by_path.get(f"{folder}/package.json" if folder else "package.json")
+            if manifest is not None:
+                break
+            if not folder:
+                return None
+            folder = posixpath.dirname(folder)
+        imports = _json(manifest).get("imports")
+        if not isinstance(imports, Mapping):
+            return None
+        for key, target in list(imports.items())[:_MAX_EXPORT_TARGETS]:
+            if not isinstance(key, str):
+                continue
+            head, star, tail = key.partition("*")
+            if key == spec:
+                filled = None
+            elif star and spec.startswith(head) and spec.endswith(tail) and len(spec) >= len(head) + len(tail):
+                filled = spec[len(head) : len(spec) - len(tail)]
+            else:
+                continue
+            for leaf in _strings(target, _MAX_EXPORT_TARGETS):
+                leaf = leaf.replace("*", filled) if filled is not None else leaf
+                if leaf.startswith("./"):
+                    found = self._file_or_folder(posixpath.join(folder, leaf), 0)
+                    if found is not None:
+                        return found
+        return None
 
     def _file_or_folder(self, joined: str, hops: int) -> Entry | None:
         path = posixpath.normpath(joined)
