@@ -95,3 +95,8 @@ def test_no_require_chain_is_too_deep_to_reach_the_payload() -> None:
 def test_subpath_imports_are_resolved_like_node(manifest: str) -> None:
     files = {"package.json": manifest, "index.js": 'require("#boot");', "lib/boot.txt": PAYLOAD}
     assert subprocess_paths(files) == ["lib/boot.txt"]
+
+
+def test_pattern_exports_expose_every_file_they_cover() -> None:
+    files = {"package.json": '{"exports": {"./features/*": "./lib/*.dat"}}', "lib/a.dat": PAYLOAD, "lib/b.txt": PAYLOAD}
+    assert subprocess_paths(files) == ["lib/a.dat"]

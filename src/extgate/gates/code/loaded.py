@@ -117,7 +117,13 @@ def entry_points(files: Files) -> Iterator[Entry]:
     if root is not None:
         yield root
     for target in _strings(manifest.get("exports"), _MAX_EXPORT_TARGETS):
-        found = files.resolve("package.json", target) if target.startswith("./") else None
+        if not target.startswith("./"):
+            continue
+        if "*" in target:  # "./features/*": "./lib/*.dat" exposes every file the pattern covers
+            head, _, tail = posixpath.normpath(target).partition("*")
+            yield from (e for path, e in files.by_path.items() if path.startswith(head) and path.endswith(tail))
+            continue
+        found = files.resolve("package.json", target)
         if found is not None:
             yield found
     for target in _install_script_files(manifest):
