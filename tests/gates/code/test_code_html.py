@@ -126,3 +126,28 @@ def test_attribute_scans_are_bounded() -> None:
     unclosed = '<b onclick="' * 50_000  # every value runs to the next quote: bounded work, a clear finding at most
     found = findings({"page.html": unclosed})
     assert all(f.rule_id == "safety/unparsed-file" for f in found)
+
+
+@pytest.mark.parametrize(
+    ("source", "column"),
+    [
+        ('<iframe srcdoc="&lt;script&gt;eval(x)&lt;/script&gt;"></iframe>', 25),
+        ('<iframe src="data:text/html;base64,PHNjcmlwdD5ldmFsKHgpPC9zY3JpcHQ+"></iframe>', 22),
+        ('<object data="data:image/svg+xml,<svg onload=eval(x)>"></object>', 27),  # found once, not twice
+        ('<iframe srcdoc="<img onerror=&quot;eval(x)&quot;>">', 31),
+    ],
+)
+def test_documents_held_by_attributes_are_analysed_as_html(source: str, column: int) -> None:
+    found = scan("page.html", source, "code/dynamic-eval")
+    assert [(f.location.line, f.location.column) for f in found if f.location] == [(1, column)]
+
+
+@pytest.mark.parametrize(("levels", "found"), [(3, "code/dynamic-eval"), (5, "safety/unparsed-file")])
+def test_nested_srcdoc_documents_are_analysed_to_a_depth_then_reported(levels: int, found: str) -> None:
+    import html as html_text
+
+    document = "<script>eval(x)</script>"
+    for _ in range(levels):
+        document = f'<iframe srcdoc="{html_text.escape(document)}"></iframe>'
+    rules = {f.rule_id for f in findings({"page.html": document})}
+    assert found in rules and (found == "code/dynamic-eval" or "code/dynamic-eval" not in rules)

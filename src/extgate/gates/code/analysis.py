@@ -125,7 +125,10 @@ def _prefilter(config: CodeConfig) -> Prefilter:
     return prefilter
 
 
-def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> FileAnalysis:
+_MAX_HTML_NESTING = 3  # srcdoc inside srcdoc ...: documents analysed this deep, deeper ones reported
+
+
+def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits, nesting: int = 0) -> FileAnalysis:
     """The document's inline scripts, then the code its attributes hold (event handlers, javascript: and data:
     URLs), decoded as a browser decodes them. The file's own prefilter hits say nothing about decoded attribute
     code (`onerror="&#101;val(x)"`), so attributes are looked for in every document."""
@@ -145,7 +148,15 @@ def _html(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> Fi
         findings.append(_unparsed(path, "too-many-scripts", f"{omitted} attribute scripts not scanned", hits))
     for attribute in attributes:
         where = html.point_at(data, attribute.offset)
-        code = analyze_file(path, ".js", attribute.code, config)
+        if attribute.language == "html" and nesting >= _MAX_HTML_NESTING:
+            detail = f"an `{attribute.name}` document nested more than {_MAX_HTML_NESTING} deep"
+            findings.append(_shifted(_unparsed(path, "too-deep", detail, hits), where))
+            continue
+        code = (
+            _html(path, attribute.code, config, _prefilter(config).scan(attribute.code), nesting + 1)
+            if attribute.language == "html"
+            else analyze_file(path, ".js", attribute.code, config)
+        )
         findings += (_shifted(hit, where) for hit in code.findings)
         imports += (replace(ref, line=ref.line + where.row) for ref in code.imports)
         apis += (replace(use, line=use.line + where.row) for use in code.api_uses)

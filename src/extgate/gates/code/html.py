@@ -6,8 +6,9 @@ type, `module`, or JSX/Babel); JSON, import maps and templates are data, not cod
 skipped, as browsers do.
 
 Attributes run code too (`attribute_code`): event handlers (`onerror="..."`, `onload=...`), `javascript:` URLs
-in `href` / `src` / `action` / `formaction` and `data:` URLs with a JavaScript type. Their values are decoded the
-way a browser decodes them (character references, and percent-escapes for URLs) and analysed as JavaScript.
+in `href` / `src` / `action` / `formaction` and `data:` URLs with a JavaScript type; and they hold documents with
+scripts of their own (`<iframe srcdoc="...">`, `data:text/html` / SVG URLs in `src` / `data`), analysed as HTML.
+Values are decoded the way a browser decodes them (character references, and percent-escapes for URLs).
 """
 
 from __future__ import annotations
@@ -121,21 +122,27 @@ def ts_range(data: bytes, start: int, end: int) -> Range:
 
 
 # ` onerror=`, `"href=` ...: an attribute name after whitespace, a quote or `/` (as inside a tag), then `=`
-_CODE_ATTRIBUTE = re.compile(rb"""[\s"'/](on[a-z]{2,40}|href|src|action|formaction|xlink:href)[\s]*=[\s]*""", re.I)
+_CODE_ATTRIBUTE = re.compile(
+    rb"""[\s"'/](on[a-z]{2,40}|href|src|action|formaction|xlink:href|data|srcdoc)[\s]*=[\s]*""", re.I
+)
 _URL_NOISE = re.compile(rb"[\x00-\x20]")  # browsers drop these from a URL's scheme (`java\tscript:`)
 _DATA_JS = re.compile(rb"data:(?:text|application)/(?:x-)?(?:javascript|ecmascript)[^,]*,", re.I)
+# documents that run their own scripts when framed or embedded (`<iframe src="data:text/html,...">`)
+_DATA_HTML = re.compile(rb"data:(?:text/html|application/xhtml\+xml|image/svg\+xml)[^,]*,", re.I)
 _UNQUOTED_END = re.compile(rb"[\s>]")
 _MAX_VALUE = 1 << 20  # an attribute value longer than this is read up to here (and reported, see below)
 
 
 @dataclass(frozen=True, slots=True)
 class AttributeCode:
-    """JavaScript held by one attribute: where the value starts (for positions) and the decoded code."""
+    """Code held by one attribute: where the value starts (for positions), the decoded code and its language
+    ("javascript", or "html" for `srcdoc` and `data:text/html` documents, which hold scripts of their own)."""
 
     offset: int
     name: str
     code: bytes
     truncated: bool = False
+    language: str = "javascript"
 
 
 def attribute_code(data: bytes, limit: int = 500, deadline: float = float("inf")) -> tuple[list[AttributeCode], int]:
@@ -145,9 +152,12 @@ def attribute_code(data: bytes, limit: int = 500, deadline: float = float("inf")
     found: list[AttributeCode] = []
     omitted = 0
     budget = work_budget(len(data))
+    inside = 0  # end of the last value that holds a document: its own analysis covers what is inside
     for step, match in enumerate(_CODE_ATTRIBUTE.finditer(data)):
         if step % 256 == 255 and time.monotonic() > deadline:
             raise ScanTimeout()
+        if match.start() < inside:
+            continue
         start = match.end()
         quote = data[start : start + 1]
         if quote in (b'"', b"'"):
@@ -162,35 +172,40 @@ def attribute_code(data: bytes, limit: int = 500, deadline: float = float("inf")
         if budget < 0:
             raise ScanTooComplex()
         name = match.group(1).decode("ascii").lower()
-        code = _code_of(name, data[start:end])
-        if code is None or not code.strip():
+        held = _code_of(name, data[start:end])
+        if held is None or not held[1].strip():
             continue
         if len(found) >= limit:
             omitted += 1
             continue
-        found.append(AttributeCode(start, name, code, truncated))
+        found.append(AttributeCode(start, name, held[1], truncated, held[0]))
+        if held[0] == "html":
+            inside = end
     return found, omitted
 
 
-def _code_of(name: str, raw: bytes) -> bytes | None:
-    """The JavaScript an attribute value runs, decoded as a browser would, or None."""
+def _code_of(name: str, raw: bytes) -> tuple[str, bytes] | None:
+    """(language, code) an attribute value runs, decoded as a browser would, or None."""
     value = html_text.unescape(raw.decode("utf-8", "replace")).encode("utf-8") if b"&" in raw else raw
     if name.startswith("on"):
-        return value
+        return "javascript", value
+    if name == "srcdoc":
+        return "html", value
     url = value.lstrip(b"\x00\x20\t\n\r\x0c")
     head = _URL_NOISE.sub(b"", url[:64]).lower()
     if head.startswith(b"javascript:"):
         colon = url.find(b":")
-        return unquote_to_bytes(url[colon + 1 :])
+        return "javascript", unquote_to_bytes(url[colon + 1 :])
     if not head.startswith(b"data:"):
         return None
     comma = url.find(b",")
     meta, payload = _URL_NOISE.sub(b"", url[: max(comma, 0)]).lower(), url[comma + 1 :]
-    if comma < 0 or _DATA_JS.match(meta + b",") is None:
+    language = "javascript" if _DATA_JS.match(meta + b",") else "html" if _DATA_HTML.match(meta + b",") else None
+    if comma < 0 or language is None:
         return None
     if meta.endswith(b";base64"):
         try:
-            return b64decode(unquote_to_bytes(payload), validate=False)
+            return language, b64decode(unquote_to_bytes(payload), validate=False)
         except (Base64Error, ValueError):
-            return payload
-    return unquote_to_bytes(payload)
+            return language, payload
+    return language, unquote_to_bytes(payload)
