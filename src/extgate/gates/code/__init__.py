@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from extgate.facts import ApiUse, Behaviour, CodeFacts, CodeFile, ImportRef
@@ -37,64 +37,76 @@ class CodeGate:
 
     def run(self, ctx: GateContext) -> GateResult:
         config = build_config(ctx.rules, ctx.setting)
-        findings: list[Finding] = []
-        imports: list[ImportRef] = []
-        api_uses: list[ApiUse] = []
-        files: list[CodeFile] = []
-        behaviours: list[Behaviour] = []
-        stats: Counter[str] = Counter()
-        calls: list[tuple[str, str, bytes]] = []
-        for entry in ctx.package.files:
-            if entry.suffix not in LANGUAGE_FOR_SUFFIX:
-                continue
-            stats["files"] += 1
-            if entry.data is None or entry.truncated:
-                stats["unread"] += 1
-                if ctx.enabled(UNPARSED):
-                    findings.append(_unread(ctx, entry))
-                if entry.data is None:
-                    continue
-            calls.append((entry.path, entry.suffix, entry.data))
+        out = _Collected(ctx)
+        calls = [out.call(entry, entry.suffix) for entry in ctx.package.files if entry.suffix in LANGUAGE_FOR_SUFFIX]
         # then what Node would run as JavaScript whatever its extension (`require("./notes.txt")`, a `main` of
         # lib/index.dat): reached from the entry points and the require calls found so far, until none is new
         tree = loaded.Files(ctx.package)
-        seen = {path for path, _, _ in calls}
+        seen = {entry.path for entry in ctx.package.files if entry.suffix in LANGUAGE_FOR_SUFFIX}
         reached: Iterable[Entry] = loaded.entry_points(tree)
         for rounds in itertools.count(1):
-            found: list[ImportRef] = []
-            for (path, _, _), result in zip(calls, ctx.map_files(analyze_file, calls, config), strict=True):
-                _count(stats, result)
-                found += result.imports
-                api_uses += result.api_uses
-                if not result.findings:  # most files: no hit, so no flags and no behaviours
-                    files.append(CodeFile(result.path, result.language, False, False, (), result.symbols))
-                    continue
-                findings += (ctx.hit_finding(path, raw) for raw in result.findings if ctx.enabled(raw.rule_id))
-                files.append(_file_flags(result))
-                behaviours += _behaviours(path, result)
-            imports += found
+            found = out.add(calls, ctx.map_files(analyze_file, [c for c in calls if c is not None], config))
             calls = []
             for entry in (*reached, *loaded.required(tree, found)):
-                if entry.path not in seen and loaded.runs_as_script(entry) and entry.data is not None:
+                if entry.path not in seen and loaded.runs_as_script(entry):
                     seen.add(entry.path)
-                    stats["loaded-as-javascript"] += 1
-                    if entry.truncated and ctx.enabled(UNPARSED):
-                        findings.append(_unread(ctx, entry))
-                    calls.append((entry.path, ".js", entry.data))
+                    out.stats["loaded-as-javascript"] += 1
+                    calls.append(out.call(entry, ".js"))
             # a chain deeper than this is not followed link by link (one map each): every file that could be run
             # is analysed in the next round instead, so no depth hides one (the loop ends: each file runs once)
             reached = [e for e in ctx.package.files if e.path not in seen] if rounds == _MAX_LOAD_ROUNDS else ()
             if not calls and not reached:
                 break
-        log.debug("code gate: %s", dict(sorted(stats.items())))
-        facts = CodeFacts(
-            imports=tuple(imports),
-            api_uses=tuple(api_uses),
-            stats=FrozenMap(dict(sorted(stats.items()))),
-            files=tuple(files),
-            behaviours=tuple(behaviours),
+        log.debug("code gate: %s", dict(sorted(out.stats.items())))
+        return GateResult(tuple(out.findings), replace(ctx.facts, code=out.facts()))
+
+
+class _Collected:
+    """What the gate's rounds of `analyze_file` add up to: findings, facts and counters."""
+
+    def __init__(self, ctx: GateContext) -> None:
+        self.ctx = ctx
+        self.findings: list[Finding] = []
+        self.imports: list[ImportRef] = []
+        self.api_uses: list[ApiUse] = []
+        self.files: list[CodeFile] = []
+        self.behaviours: list[Behaviour] = []
+        self.stats: Counter[str] = Counter()
+
+    def call(self, entry: Entry, suffix: str) -> tuple[str, str, bytes] | None:
+        """The analyze_file call for a file, or None when it was not read (reported: never a silent skip)."""
+        self.stats["files"] += 1
+        if entry.data is None or entry.truncated:
+            self.stats["unread"] += 1
+            if self.ctx.enabled(UNPARSED):
+                self.findings.append(_unread(self.ctx, entry))
+        return (entry.path, suffix, entry.data) if entry.data is not None else None
+
+    def add(self, calls: Sequence[tuple[str, str, bytes] | None], results: Sequence[FileAnalysis]) -> list[ImportRef]:
+        """Take in one round's results; returns the imports they found (the next round resolves them)."""
+        found: list[ImportRef] = []
+        for (path, _, _), result in zip([c for c in calls if c is not None], results, strict=True):
+            _count(self.stats, result)
+            found += result.imports
+            self.api_uses += result.api_uses
+            if not result.findings:  # most files: no hit, so no flags and no behaviours
+                self.files.append(CodeFile(result.path, result.language, False, False, (), result.symbols))
+                continue
+            enabled = self.ctx.enabled
+            self.findings += (self.ctx.hit_finding(path, raw) for raw in result.findings if enabled(raw.rule_id))
+            self.files.append(_file_flags(result))
+            self.behaviours += _behaviours(path, result)
+        self.imports += found
+        return found
+
+    def facts(self) -> CodeFacts:
+        return CodeFacts(
+            imports=tuple(self.imports),
+            api_uses=tuple(self.api_uses),
+            stats=FrozenMap(dict(sorted(self.stats.items()))),
+            files=tuple(self.files),
+            behaviours=tuple(self.behaviours),
         )
-        return GateResult(tuple(findings), replace(ctx.facts, code=facts))
 
 
 def _file_flags(result: FileAnalysis) -> CodeFile:
