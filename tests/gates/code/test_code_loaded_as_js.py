@@ -97,6 +97,11 @@ def test_subpath_imports_are_resolved_like_node(manifest: str) -> None:
     assert subprocess_paths(files) == ["lib/boot.txt"]
 
 
-def test_pattern_exports_expose_every_file_they_cover() -> None:
-    files = {"package.json": '{"exports": {"./features/*": "./lib/*.dat"}}', "lib/a.dat": PAYLOAD, "lib/b.txt": PAYLOAD}
+def test_pattern_exports_are_not_entry_points_but_own_requires_are_followed() -> None:
+    """`"./*": "./*"` exposes every file (source maps, licences) to consumers that name it: no load of the package's
+    own. What the package itself requires is followed whatever the exports say."""
+    manifest = '{"exports": {"./features/*": "./lib/*.dat", "./*": "./*"}}'
+    files = {"package.json": manifest, "lib/a.dat": PAYLOAD, "LICENSE": "MIT process exec", "x.js.map": "{}"}
+    assert subprocess_paths(files) == []
+    files["index.js"] = 'require("./lib/a.dat");'
     assert subprocess_paths(files) == ["lib/a.dat"]

@@ -116,22 +116,13 @@ def entry_points(files: Files) -> Iterator[Entry]:
     root = files.resolve("package.json", "./")
     if root is not None:
         yield root
-    patterns: list[tuple[str, str]] = []
     for target in _strings(manifest.get("exports"), _MAX_EXPORT_TARGETS):
-        if not target.startswith("./"):
-            continue
-        if "*" in target:  # "./features/*": "./lib/*.dat" exposes every file the pattern covers
-            head, _, tail = posixpath.normpath(target).partition("*")
-            patterns.append((head, tail))
-            continue
-        found = files.resolve("package.json", target)
-        if found is not None:
-            yield found
-    if patterns:  # one pass over the files for all patterns (a hostile manifest may list a thousand)
-        heads = tuple({head for head, _ in patterns})
-        for path, entry in files.by_path.items():
-            if path.startswith(heads) and any(path.startswith(h) and path.endswith(t) for h, t in patterns):
-                yield entry
+        # pattern targets ("./*": "./*") are not followed: they expose every file (maps, licences) to consumers
+        # that name it, which is no load of this package's own; its own requires are followed below
+        if target.startswith("./") and "*" not in target:
+            found = files.resolve("package.json", target)
+            if found is not None:
+                yield found
     for target in _install_script_files(manifest):
         found = files.resolve("package.json", "./" + target.removeprefix("./"))
         if found is not None:
