@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from extgate.frozen import FrozenMap
+from extgate.jsondoc import json_object
 from extgate.model import Package
 from extgate.rules.registry import RuleRegistry
 
 PROFILE_NAMES = ("npm", "swamp", "cinatra")
-_MAX_SNIFF = 1_000_000  # never json-parse a huge package.json just to pick a profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +57,5 @@ def detect_profile(package: Package) -> str:
     """swamp when a root manifest.yaml exists; cinatra when package.json has a `cinatra` block; else npm."""
     if package.get("manifest.yaml") is not None or package.get("manifest.yml") is not None:
         return "swamp"
-    raw = package.read("package.json")
-    if raw is not None and len(raw) <= _MAX_SNIFF:
-        try:
-            doc = json.loads(raw)
-        except (ValueError, RecursionError):  # the manifest gate reports the unreadable package.json
-            return "npm"
-        if isinstance(doc, dict) and isinstance(doc.get("cinatra"), dict):
-            return "cinatra"
-    return "npm"
+    doc = json_object(package.read("package.json"))  # unreadable: the manifest gate reports it
+    return "cinatra" if doc is not None and isinstance(doc.get("cinatra"), dict) else "npm"

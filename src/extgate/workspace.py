@@ -11,18 +11,16 @@ after `MAX_DIRS` folders, manifests over `MAX_MANIFEST_BYTES` are not parsed.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from extgate import safeyaml
+from extgate.jsondoc import MAX_MANIFEST_BYTES, json_file
 
 MAX_DIRS = 20_000
-MAX_MANIFEST_BYTES = 1_000_000
 _SKIP = frozenset({"node_modules", "bower_components", "jspm_packages", "__pycache__", "vendor"})
 _SWAMP = ("manifest.yaml", "manifest.yml")
 
@@ -31,26 +29,17 @@ class WorkspaceError(Exception):
     """The root cannot be searched (not a folder, or too large a tree)."""
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            return None
-        return json.loads(path.read_bytes())
-    except (OSError, ValueError, RecursionError):
-        return None
-
-
 def _is_extension(folder: Path) -> bool:
     if any((folder / name).is_file() for name in _SWAMP):
         return True
-    doc = _read_json(folder / "package.json")
+    doc = json_file(folder / "package.json")
     return isinstance(doc, dict) and isinstance(doc.get("cinatra"), dict)
 
 
 def workspace_patterns(root: Path) -> list[str]:
     """Workspace globs the root declares (package.json `workspaces`, pnpm-workspace.yaml `packages`)."""
     patterns: list[str] = []
-    doc = _read_json(root / "package.json")
+    doc = json_file(root / "package.json")
     if isinstance(doc, dict):
         spaces = doc.get("workspaces")
         if isinstance(spaces, dict):  # yarn classic: {"packages": [...], "nohoist": [...]}
@@ -78,7 +67,8 @@ def _members(root: Path, patterns: Iterable[str]) -> set[Path]:
         if not pattern or pattern.startswith("/") or ".." in Path(pattern).parts:
             continue  # outside the root: not ours to gate
         for match in root.glob(pattern):
-            if match.is_dir() and "node_modules" not in match.parts and (match / "package.json").is_file():
+            # any package.json counts, a FIFO or a link too: the gate then reports it, nothing is silently skipped
+            if match.is_dir() and "node_modules" not in match.parts and os.path.lexists(match / "package.json"):
                 (excluded if negated else included).add(match.resolve())
     return included - excluded
 

@@ -61,6 +61,9 @@ def test_a_policy_inside_the_archive_cannot_lower_it() -> None:
         ("echo $(curl -s https://get.example/v)", "`curl` downloads code at install time"),
         ("npx some-helper@latest setup", "`npx` fetches and runs a package"),
         ("powershell -enc SQBFAFgA", "`powershell -enc` runs inline code"),
+        ("node --eval=\"require('child_process').exec('id')\"", "`node --eval` runs inline code that"),
+        ("bash -lc 'curl -s https://get.example/i | sh'", "`sh` runs what was just downloaded"),
+        ("echo ok;curl -o x https://get.example/x", "`curl` downloads code at install time"),
     ],
 )
 def test_inline_and_downloaded_install_code_is_an_error(script: str, what: str) -> None:

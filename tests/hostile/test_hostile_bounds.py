@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -37,3 +39,35 @@ def test_directory_with_a_symlink_loop_and_a_fifo_is_checked_without_hanging(tmp
     assert verdict.blocked
     assert {("archive/link", "lib/loop"), ("archive/link", "self"), ("archive/special-file", "pipe.js")} <= found
     assert "engine/internal-error" not in {rule for rule, _ in found}
+
+
+_FIFO_PROBE = """
+import sys
+from pathlib import Path
+from extgate import Options, check
+from extgate.workspace import find_packages
+root = Path(sys.argv[1])
+print(sorted(p.name for p in find_packages(root)))
+verdict = check(str(root / "pkg"), options=Options(offline=True, network=False, use_cache=False))
+print(verdict.blocked, sorted({(f.rule_id, f.path) for f in verdict.findings}))
+"""
+
+
+def test_a_fifo_named_package_json_is_never_opened_for_reading(tmp_path: Path) -> None:
+    """Every reader of package.json off disk (publish-set walk, workspace search) opens it without blocking and
+    rejects what is not a regular file: a FIFO package.json used to hang `extgate check DIR` forever. Run in a
+    child process, so a regression fails on the timeout instead of hanging the suite."""
+    (tmp_path / "pkg").mkdir()
+    os.mkfifo(tmp_path / "pkg" / "package.json")
+    (tmp_path / "pkg" / "index.js").write_text("module.exports = 1;\n")
+    (tmp_path / "ext").mkdir()
+    os.mkfifo(tmp_path / "ext" / "package.json")
+    (tmp_path / "package.json").write_text('{"name": "root", "workspaces": ["pkg", "ext"]}')
+    done = subprocess.run(
+        [sys.executable, "-c", _FIFO_PROBE, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    packages, verdict = done.stdout.splitlines()
+    assert packages == "['ext', 'pkg']"  # workspace members by their folders; the FIFOs were never read
+    assert verdict.startswith("True ") and "('manifest/invalid', 'package.json')" in verdict
+    assert "engine/internal-error" not in verdict

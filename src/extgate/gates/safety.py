@@ -7,7 +7,6 @@ Allowlists are data: the profile (rules/profiles.yaml) and the pack (rules/safet
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections import Counter
@@ -19,10 +18,10 @@ import yaml
 from extgate import safeyaml
 from extgate.gates.interface import GateContext, GateResult
 from extgate.intake.sniff import executable_kind
+from extgate.jsondoc import MAX_MANIFEST_BYTES, json_object
 from extgate.model import Entry, EntryKind, Finding, Level, Package
 from extgate.policy import POLICY_FILE_NAMES
 
-_MAX_MANIFEST = 1_000_000
 _LEGAL_TAIL = re.compile(r"^[-_.][A-Za-z0-9.+_-]*$")
 
 
@@ -94,7 +93,7 @@ def _declared(package: Package) -> tuple[set[str], set[str]]:
     """Paths a swamp manifest declares under `binaries` (as published) and files package.json declares as `bin`."""
     swamp: set[str] = set()
     raw = package.read("manifest.yaml")
-    if raw is not None and len(raw) <= _MAX_MANIFEST:
+    if raw is not None and len(raw) <= MAX_MANIFEST_BYTES:
         try:
             doc = safeyaml.load(raw, "manifest.yaml")
         except (yaml.YAMLError, RecursionError, UnicodeError, ValueError):
@@ -104,16 +103,11 @@ def _declared(package: Package) -> tuple[set[str], set[str]]:
                 clean = posixpath.normpath(item.replace("\\", "/"))
                 swamp.add(f"files/{clean}")  # swamp archives both `binaries` and `additionalFiles` under files/
     npm: set[str] = set()
-    raw = package.read("package.json")
-    if raw is not None and len(raw) <= _MAX_MANIFEST:
-        try:
-            pkg = json.loads(raw)
-        except (ValueError, RecursionError):
-            pkg = None
-        if isinstance(pkg, Mapping):
-            bins = pkg.get("bin")
-            values = [bins] if isinstance(bins, str) else list(bins.values()) if isinstance(bins, Mapping) else []
-            npm = {posixpath.normpath("/" + v.replace("\\", "/"))[1:] for v in values if isinstance(v, str)}
+    pkg = json_object(package.read("package.json"))
+    if pkg is not None:
+        bins = pkg.get("bin")
+        values = [bins] if isinstance(bins, str) else list(bins.values()) if isinstance(bins, Mapping) else []
+        npm = {posixpath.normpath("/" + v.replace("\\", "/"))[1:] for v in values if isinstance(v, str)}
     return swamp, npm
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import json
 import os
 import posixpath
 import re
@@ -34,6 +33,7 @@ from typing import Any
 
 from extgate.intake.glob import Glob, compile_rules
 from extgate.intake.limits import issue
+from extgate.jsondoc import json_file
 from extgate.model import EntryKind, Issue
 
 DEFAULTS = (
@@ -162,18 +162,6 @@ def first_link(root: str, rel: str) -> str | None:
         except OSError:
             return None
     return None
-
-
-def read_json(path: str, limit: int) -> Mapping[str, Any] | None:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
-        if len(raw) > limit:
-            return None
-        doc = json.loads(raw)
-    except (OSError, ValueError, RecursionError):
-        return None
-    return doc if isinstance(doc, Mapping) else None
 
 
 @dataclass
@@ -314,7 +302,7 @@ class _Walker:
     def _read_ignore_file(self, name: str) -> None:
         path = os.path.join(self.abspath, name)
         if name == "package.json" and self.is_package:
-            self.package = read_json(path, self.walk.json_limit) or {}
+            self.package = json_file(path, self.walk.json_limit) or {}
             self._process_package(self.package)
             return
         rel = f"{self.rel}/{name}" if self.rel else name

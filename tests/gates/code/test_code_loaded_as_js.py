@@ -32,6 +32,16 @@ def subprocess_paths(files: dict[str, str]) -> list[str]:
         ({"package.json": '{"bin": {"t": "bin/t"}}', "bin/t": "#!/usr/bin/env node\n" + PAYLOAD}, ["bin/t"]),
         ({"package.json": '{"scripts": {"postinstall": "node scripts/setup.dat --quiet"}}',
           "scripts/setup.dat": PAYLOAD}, ["scripts/setup.dat"]),
+        # install scripts read the way sh reads them: after `;`, inside `sh -c`, preloads, inline node -e requires
+        ({"package.json": '{"scripts": {"install": "echo hi;node setup.txt"}}', "setup.txt": PAYLOAD}, ["setup.txt"]),
+        ({"package.json": '{"scripts": {"install": "sh -c \'cd . && node ./setup.md\'"}}', "setup.md": PAYLOAD},
+         ["setup.md"]),
+        ({"package.json": '{"scripts": {"install": "node -r ./hook.txt --require=./h2.txt i.js"}}',
+          "hook.txt": PAYLOAD, "h2.txt": PAYLOAD}, ["h2.txt", "hook.txt"]),
+        ({"package.json": '{"scripts": {"postinstall": "node -e \\"require(\'./lib/setup.txt\')\\""}}',
+          "lib/setup.txt": PAYLOAD}, ["lib/setup.txt"]),
+        ({"package.json": '{"scripts": {"postinstall": "node --eval=\\"require(\'./setup.txt\')\\""}}',
+          "setup.txt": PAYLOAD}, ["setup.txt"]),
         # through a bundled dependency: a bare name resolves in node_modules above the importer
         ({"index.js": 'require("dep");', "node_modules/dep/package.json": '{"main": "main.txt"}',
           "node_modules/dep/main.txt": PAYLOAD}, ["node_modules/dep/main.txt"]),
@@ -56,6 +66,21 @@ def test_files_node_runs_as_javascript_are_analysed(files: dict[str, str], expec
 )
 def test_files_node_does_not_run_are_not_analysed(files: dict[str, str]) -> None:
     assert subprocess_paths(files) == []
+
+
+def test_node_really_runs_what_install_scripts_hand_it(tmp_path: Path) -> None:
+    """The premise of the install-script cases above, with real node and sh on a copy (never the scanned files)."""
+    node, sh = shutil.which("node"), shutil.which("sh")
+    if node is None or sh is None:
+        pytest.skip("node or sh not on PATH: the install-script premise is SKIPPED")
+    for name in ("a.txt", "b.md", "c.txt"):
+        (tmp_path / name).write_text(f"require('fs').writeFileSync({json.dumps(str(tmp_path / name))} + '.ran', '');")
+    script = "echo hi;node a.txt && node -r ./b.md --eval=\"require('./c.txt')\""
+    subprocess.run([sh, "-c", script], cwd=tmp_path, check=True, timeout=60, capture_output=True)
+    assert sorted(p.name for p in tmp_path.glob("*.ran")) == ["a.txt.ran", "b.md.ran", "c.txt.ran"]
+    files = {"package.json": json.dumps({"scripts": {"install": script}}), "a.txt": PAYLOAD, "b.md": PAYLOAD,
+             "c.txt": PAYLOAD}  # fmt: skip
+    assert subprocess_paths(files) == ["a.txt", "b.md", "c.txt"]
 
 
 def test_a_require_cycle_through_non_code_files_ends() -> None:

@@ -43,7 +43,10 @@ class CodeGate:
         # lib/index.dat): reached from the entry points and the require calls found so far, until none is new
         tree = loaded.Files(ctx.package)
         seen = {entry.path for entry in ctx.package.files if entry.suffix in LANGUAGE_FOR_SUFFIX}
-        reached: Iterable[Entry] = loaded.entry_points(tree)
+        # inline `node -e` code of the install scripts: only what it requires counts here (loaded from the root)
+        inline = [("package.json", ".js", code) for code in loaded.install_inline_code(tree)]
+        inline_imports = [ref for result in ctx.map_files(analyze_file, inline, config) for ref in result.imports]
+        reached: Iterable[Entry] = [*loaded.entry_points(tree), *loaded.required(tree, inline_imports)]
         for rounds in itertools.count(1):
             found = out.add(calls, ctx.map_files(analyze_file, [c for c in calls if c is not None], config))
             calls = []

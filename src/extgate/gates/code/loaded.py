@@ -12,14 +12,15 @@ package.json's `imports`). ESM `import` is left out: Node refuses unknown extens
 
 from __future__ import annotations
 
-import json
+import itertools
 import posixpath
-import shlex
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from extgate import shellwords
 from extgate.facts import ImportRef
 from extgate.gates.code.interface import LANGUAGE_FOR_SUFFIX
+from extgate.jsondoc import json_object
 from extgate.model import Entry, Package
 
 # what require() does not run as JavaScript: JSON is parsed, .node is a native addon (the safety gate's business)
@@ -27,11 +28,12 @@ NOT_SCRIPT = frozenset({".json", ".node"})
 REQUIRE_KINDS = frozenset({"require", "import-equals"})
 _PROBES = ("", ".js", ".json", ".node")
 _INDEXES = ("index.js", "index.json", "index.node")
-_MAX_JSON = 1 << 20
 _MAX_EXPORT_TARGETS = 1_000
 _MAX_MAIN_HOPS = 8  # folder -> package.json main -> folder ... (a cycle ends here)
 _INSTALL_HOOKS = ("preinstall", "install", "postinstall")
 _NODES = frozenset({"node", "nodejs"})
+_NODE_EVAL = frozenset({"-e", "--eval", "-p", "--print"})
+_NODE_PRELOADS = frozenset({"-r", "--require"})  # --import is ESM: unknown extensions refused
 _MAX_SCRIPT = 4_096
 
 
@@ -40,6 +42,16 @@ class Files:
 
     def __init__(self, package: Package) -> None:
         self.by_path: dict[str, Entry] = {e.path: e for e in package.files}
+        self._manifests: dict[str, Mapping[str, Any]] = {}
+
+    def manifest(self, path: str) -> Mapping[str, Any]:
+        """The package.json at `path` ({} when absent or unreadable: the manifest gate reports that), parsed once
+        however many requires resolve through its folder."""
+        found = self._manifests.get(path)
+        if found is None:
+            entry = self.by_path.get(path)
+            found = self._manifests[path] = json_object(entry.data if entry is not None else None) or {}
+        return found
 
     def resolve(self, importer: str, spec: str) -> Entry | None:
         """The file `require(spec)` from `importer` loads, or None (a builtin, a package not shipped, nothing)."""
@@ -61,13 +73,13 @@ class Files:
         and `*` patterns; every condition's target counts)."""
         folder = posixpath.dirname(importer)
         while True:
-            manifest = self.by_path.get(f"{folder}/package.json" if folder else "package.json")
-            if manifest is not None:
+            manifest = f"{folder}/package.json" if folder else "package.json"
+            if manifest in self.by_path:
                 break
             if not folder:
                 return None
             folder = posixpath.dirname(folder)
-        imports = _json(manifest).get("imports")
+        imports = self.manifest(manifest).get("imports")
         if not isinstance(imports, Mapping):
             return None
         for key, target in list(imports.items())[:_MAX_EXPORT_TARGETS]:
@@ -97,8 +109,8 @@ class Files:
             if entry is not None:
                 return entry
         prefix = "" if path == "." else path + "/"
-        main = _main_of(self.by_path.get(prefix + "package.json"))
-        if main is not None:
+        main = self.manifest(prefix + "package.json").get("main")
+        if isinstance(main, str) and main:
             found = self._file_or_folder(prefix + main, hops + 1)
             if found is not None:
                 return found
@@ -112,7 +124,7 @@ def runs_as_script(entry: Entry) -> bool:
 
 def entry_points(files: Files) -> Iterator[Entry]:
     """What consumers load: `main` (or index.js), every `exports` target, and `bin`s with a node shebang."""
-    manifest = _json(files.by_path.get("package.json"))
+    manifest = files.manifest("package.json")
     root = files.resolve("package.json", "./")
     if root is not None:
         yield root
@@ -145,42 +157,45 @@ def required(files: Files, imports: Iterable[ImportRef]) -> Iterator[Entry]:
 
 
 def _install_script_files(manifest: Mapping[str, Any]) -> Iterator[str]:
-    """Files the install scripts hand to node (`"postinstall": "node scripts/setup.dat"`): node runs any file it is
-    given as a script, whatever its extension."""
+    """Files the install scripts hand to node (`"postinstall": "node scripts/setup.dat"`, `node -r ./hook.txt x.js`):
+    node runs any file it is given as a script or preload, whatever its extension."""
+    for command in _node_commands(manifest):
+        args = iter(command.args)
+        for arg in args:
+            name, _, value = arg.partition("=")
+            if name in _NODE_PRELOADS:
+                preload = value or next(args, "")
+                if preload.startswith(("./", "../")):
+                    yield preload  # a bare name is a package in node_modules, a path is a file of this one
+            elif name in _NODE_EVAL:
+                break  # inline code: install_inline_code
+            elif arg == "--":
+                yield from itertools.islice(args, 1)
+                break
+            elif not arg.startswith("-"):
+                yield arg
+                break
+
+
+def install_inline_code(files: Files) -> list[bytes]:
+    """The inline JavaScript of the root install scripts (`node -e "require('./setup.txt')"`): the files it
+    requires run too (the code is the manifest gate's business: manifest/install-script-payload)."""
+    manifest = files.manifest("package.json")
+    inline = (shellwords.option(command.args, _NODE_EVAL) for command in _node_commands(manifest))
+    return [code.encode("utf-8", "surrogateescape") for _, code in filter(None, inline)]
+
+
+def _node_commands(manifest: Mapping[str, Any]) -> Iterator[shellwords.Command]:
     scripts = manifest.get("scripts")
     for hook in _INSTALL_HOOKS:
         script = scripts.get(hook) if isinstance(scripts, Mapping) else None
-        if not isinstance(script, str):
-            continue
-        try:
-            words = shlex.split(script[:_MAX_SCRIPT], comments=False, posix=True)
-        except ValueError:
-            continue  # unbalanced quotes: the shell refuses it too
-        for i, word in enumerate(words[:-1]):
-            if word.rsplit("/", 1)[-1] in _NODES:
-                target = next((w for w in words[i + 1 :] if not w.startswith("-")), None)
-                if target is not None and not any(ch in target for ch in ";&|<>$`"):
-                    yield target
+        if isinstance(script, str):
+            yield from (c for c in shellwords.commands(script[:_MAX_SCRIPT]) if c.program in _NODES)
 
 
 def _node_shebang(entry: Entry) -> bool:
     first = (entry.data or b"")[:256].split(b"\n", 1)[0]
     return not first.startswith(b"#!") or b"node" in first  # no shebang: npm's shims run it with node
-
-
-def _main_of(entry: Entry | None) -> str | None:
-    main = _json(entry).get("main")
-    return main if isinstance(main, str) and main else None
-
-
-def _json(entry: Entry | None) -> Mapping[str, Any]:
-    if entry is None or entry.data is None or len(entry.data) > _MAX_JSON:
-        return {}
-    try:
-        value = json.loads(entry.data)
-    except (ValueError, RecursionError):
-        return {}  # the manifest gate reports an unreadable manifest; nothing to follow here
-    return value if isinstance(value, dict) else {}
 
 
 def _strings(value: object, limit: int) -> list[str]:

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
+from extgate.jsondoc import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES  # re-exported: the gate's default cap
 from extgate.safeyaml import Loader, YamlError, check_events
 
-MAX_MANIFEST_BYTES = 1_000_000
 MAX_DEPTH = 256
 _Loader = Loader
 

@@ -1,0 +1,124 @@
+"""npm's script strings split the way `sh -c` reads them: the simple commands of every pipeline.
+
+One reading for every rule that asks what an install script runs (manifest/install-script-payload: inline code
+and downloads; the code gate: files handed to `node`). Commands are separated by `;`, `&&`, `||`, `&` and
+newlines, pipelines by `|`; `sh -c "..."` and `$(...)` / backticks are read recursively (bounded). Unbalanced
+quotes end the script where they start (the shell refuses such a script, so nothing after them runs).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAX_DEPTH = 3
+MAX_TOKENS = 2_000
+_SEPARATORS = frozenset({";", "&&", "||", "&", "\n"})
+_REDIRECTS = frozenset({"(", ")", "<", ">", ">>", "2>", "&>"})
+_WRAPPERS = frozenset({"env", "sudo", "exec", "command", "nohup", "time"})
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash"})
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*")
+_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One simple command: `program` is the executable's base name, lower-cased, without `.exe` (`/usr/bin/node`
+    and `NODE.EXE` are both `node`); `args` are its words after it (VAR=value prefixes and env/sudo/exec/... are
+    skipped)."""
+
+    program: str
+    args: tuple[str, ...]
+
+
+Pipeline = tuple[Command, ...]
+
+
+def program_name(word: str) -> str:
+    return word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower().removesuffix(".exe")
+
+
+def pipelines(script: str, depth: int = 0) -> Iterator[Pipeline]:
+    """Every pipeline the script runs, in order: command substitutions first, then each pipeline followed by the
+    pipelines of the `sh -c` scripts it runs."""
+    if depth > MAX_DEPTH:
+        return
+    for match in _SUBSTITUTION.finditer(script):
+        yield from pipelines(match.group(1) or match.group(2) or "", depth + 1)
+    for words in _split(_tokens(script)):
+        pipeline = tuple(c for c in (_command(w) for w in words) if c is not None)
+        yield pipeline
+        for command in pipeline:
+            nested = _shell_code(command)
+            if nested is not None:
+                yield from pipelines(nested, depth + 1)
+
+
+def commands(script: str) -> Iterator[Command]:
+    """Every simple command of `pipelines(script)`."""
+    for pipeline in pipelines(script):
+        yield from pipeline
+
+
+def option(args: tuple[str, ...], flags: frozenset[str] | tuple[str, ...]) -> tuple[str, str] | None:
+    """The first of `flags` (lower-case) among `args` and its value: `-e CODE`, `--eval CODE`, `--eval=CODE`
+    (a flag given last has the value ""). None when no flag is there."""
+    for i, arg in enumerate(args):
+        name, equals, value = arg.partition("=")
+        if arg.lower() in flags:
+            return arg, args[i + 1] if i + 1 < len(args) else ""
+        if equals and name.startswith("--") and name.lower() in flags:
+            return name, value
+    return None
+
+
+def _tokens(script: str) -> list[str]:
+    lexer = shlex.shlex(script, posix=True, punctuation_chars="|&;()<>")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    out: list[str] = []
+    try:
+        for token in lexer:
+            out.append(token)
+            if len(out) > MAX_TOKENS:
+                break
+    except ValueError:  # unbalanced quotes: what came before them is still read
+        pass
+    return out
+
+
+def _split(tokens: list[str]) -> Iterator[list[list[str]]]:
+    """Tokens -> pipelines -> commands -> words."""
+    pipeline: list[list[str]] = [[]]
+    for token in tokens:
+        if token in _SEPARATORS:
+            yield pipeline
+            pipeline = [[]]
+        elif token == "|":
+            pipeline.append([])
+        elif token not in _REDIRECTS:
+            pipeline[-1].append(token)
+    yield pipeline
+
+
+def _command(words: list[str]) -> Command | None:
+    for i, word in enumerate(words):
+        if _ASSIGNMENT.fullmatch(word):
+            continue
+        name = program_name(word)
+        if name in _WRAPPERS:
+            continue
+        return Command(name, tuple(words[i + 1 :]))
+    return None
+
+
+def _shell_code(command: Command) -> str | None:
+    """The script of `sh -c SCRIPT` (also with combined flags: `bash -lc SCRIPT`)."""
+    if command.program not in _SHELLS:
+        return None
+    for i, arg in enumerate(command.args):
+        if arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
+            return command.args[i + 1] if i + 1 < len(command.args) else None
+    return None
