@@ -16,6 +16,7 @@ from typing import Any
 from extgate.facts import Manifest
 from extgate.gates.manifest import install_payload
 from extgate.gates.manifest.interface import Scope
+from extgate.gates.manifest.npm import builds_binding_gyp, install_scripts
 from extgate.gates.manifest.parse import MAX_MANIFEST_BYTES, ParseError, escape, parse_json
 from extgate.model import Entry, Finding, truncate
 
@@ -45,7 +46,6 @@ def check_bundled_install_scripts(scope: Scope) -> Iterator[Finding]:
     bundled = bundle(scope.data)
     if bundled is not None and not bundled:
         return
-    hooks = scope.ctx.rules.data("manifest").get("install_scripts", ("preinstall", "install", "postinstall"))
     limit = int(scope.ctx.setting("max_manifest_bytes", MAX_MANIFEST_BYTES))
     for entry in scope.ctx.package.files:
         match = _BUNDLED_MANIFEST.fullmatch(entry.path)
@@ -56,7 +56,7 @@ def check_bundled_install_scripts(scope: Scope) -> Iterator[Finding]:
         if isinstance(data, Finding):
             yield data
             continue
-        yield from _scripts(Scope(scope.ctx, data), folder, hooks)
+        yield from _scripts(Scope(scope.ctx, data), folder)
 
 
 def _read(scope: Scope, entry: Entry, limit: int) -> Manifest | Finding:
@@ -82,38 +82,21 @@ def _read(scope: Scope, entry: Entry, limit: int) -> Manifest | Finding:
     )
 
 
-def _scripts(dep: Scope, folder: str, hooks: tuple[str, ...]) -> Iterator[Finding]:
+def _scripts(dep: Scope, folder: str) -> Iterator[Finding]:
     name = truncate(dep.name or folder.rsplit("node_modules/", 1)[-1], 80)
-    scripts = dep.data.get("scripts")
-    declared: Mapping[str, object] = scripts if isinstance(scripts, Mapping) else {}
-    inline_js = install_payload.inline_checker(dep)
-    for hook in hooks:
-        script = declared.get(hook)
-        if not isinstance(script, str):
-            continue
-        pointer = f"/scripts/{escape(hook)}"
+    for hook, script in install_scripts(dep):
         yield dep.at(
             RULE,
             f"bundled dependency {name} has scripts.{hook} {truncate(script, 100)!r}, which npm runs on every "
             "machine that installs this package (bundled dependencies' scripts run too); drop the script from the "
             "bundled copy or stop bundling it.",
-            pointer,
+            f"/scripts/{escape(hook)}",
             snippet=script,
             evidence=f"{folder}/scripts/{hook}:{script}",
         )
-        found = install_payload.payloads(script, inline_js=inline_js)
-        if found:
-            yield dep.at(
-                install_payload.RULE,
-                f"bundled dependency {name}: scripts.{hook} {'; '.join(found)}: {truncate(script, 100)!r}. Code "
-                "that is not in the package runs on every installing machine, invisible to review and this scan.",
-                pointer,
-                snippet=script,
-                evidence=f"{folder}/scripts/{hook}:{script}",
-                properties={"payloads": found},
-            )
-    gyp = f"{folder}/binding.gyp"
-    if gyp in dep.files and not any(isinstance(declared.get(h), str) for h in ("install", "preinstall")):
+    yield from install_payload.check_install_payloads(dep, f"bundled dependency {name}", folder)
+    gyp = builds_binding_gyp(dep, folder)
+    if gyp is not None:
         yield dep.ctx.finding(
             RULE,
             f"{gyp} makes npm run `node-gyp rebuild` (a native build) for bundled dependency {name} on install; "

@@ -8,11 +8,12 @@ piped into a shell or interpreter (`curl | sh`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 
 from extgate import shellwords
 from extgate.gates.code import analyze_file, build_config
 from extgate.gates.manifest.interface import Scope
+from extgate.gates.manifest.npm import install_scripts
 from extgate.gates.manifest.parse import escape
 from extgate.model import Finding, truncate
 
@@ -84,23 +85,20 @@ def inline_checker(scope: Scope) -> InlineCheck:
     return check
 
 
-def check_install_payloads(scope: Scope) -> Iterator[Finding]:
-    hooks = scope.ctx.rules.data("manifest").get("install_scripts", ("preinstall", "install", "postinstall"))
-    scripts = scope.data.get("scripts")
-    declared: Mapping[str, object] = scripts if isinstance(scripts, Mapping) else {}
-    for hook in hooks:
-        script = declared.get(hook)
-        if not isinstance(script, str):
-            continue
-        found = payloads(script, inline_js=inline_checker(scope))
-        if not found:
-            continue
-        yield scope.at(
-            RULE,
-            f"scripts.{hook} {'; '.join(found)}: {truncate(script, 100)!r}. Code that is not in the package runs on "
-            "every installing machine, invisible to review and to this scan. Ship the code in the package instead.",
-            f"/scripts/{escape(hook)}",
-            snippet=script,
-            evidence=f"/scripts/{hook}:{script}",
-            properties={"payloads": found},
-        )
+def check_install_payloads(scope: Scope, owner: str = "", folder: str = "") -> Iterator[Finding]:
+    """The findings for `scope`'s install scripts; `owner` / `folder` name a bundled dependency's manifest
+    ("bundled dependency x", "node_modules/x") when it is one."""
+    inline_js = inline_checker(scope)
+    for hook, script in install_scripts(scope):
+        found = payloads(script, inline_js=inline_js)
+        if found:
+            yield scope.at(
+                RULE,
+                f"{owner + ': ' if owner else ''}scripts.{hook} {'; '.join(found)}: {truncate(script, 100)!r}. Code "
+                "that is not in the package runs on every installing machine, invisible to review and to this "
+                "scan. Ship the code in the package instead.",
+                f"/scripts/{escape(hook)}",
+                snippet=script,
+                evidence=f"{folder}/scripts/{hook}:{script}",
+                properties={"payloads": found},
+            )

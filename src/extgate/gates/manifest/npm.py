@@ -274,23 +274,35 @@ def check_files(scope: Scope) -> Iterator[Finding]:
 # -- install scripts -------------------------------------------------------------------------------------------
 
 
-def check_install_scripts(scope: Scope) -> Iterator[Finding]:
+def install_scripts(scope: Scope) -> list[tuple[str, str]]:
+    """(hook, script) of the lifecycle scripts npm runs on install (rules/manifest.yaml `install_scripts`)."""
     hooks = scope.ctx.rules.data("manifest").get("install_scripts", ("preinstall", "install", "postinstall"))
     scripts = scope.data.get("scripts")
-    declared = scripts if isinstance(scripts, Mapping) else {}
-    for hook in hooks:
-        script = declared.get(hook)
-        if isinstance(script, str):
-            yield scope.at(
-                "manifest/install-script",
-                f"scripts.{hook} runs {truncate(script, 100)!r} on every machine that installs this package; "
-                "ship built files instead, or move the step to `prepare`/`prepack` (which run only for you).",
-                f"/scripts/{escape(hook)}",
-                snippet=script,
-                evidence=f"/scripts/{hook}:{script}",
-            )
-    # npm runs `node-gyp rebuild` for a root binding.gyp when there is no install/preinstall script.
-    if "binding.gyp" in scope.files and not any(isinstance(declared.get(h), str) for h in ("install", "preinstall")):
+    declared: Mapping[str, object] = scripts if isinstance(scripts, Mapping) else {}
+    return [(hook, script) for hook in hooks if isinstance(script := declared.get(hook), str)]
+
+
+def builds_binding_gyp(scope: Scope, folder: str = "") -> str | None:
+    """The binding.gyp of `folder` npm builds with `node-gyp rebuild` on install (it does so when the manifest has
+    no install/preinstall script of its own), or None."""
+    gyp = f"{folder}/binding.gyp" if folder else "binding.gyp"
+    scripts = scope.data.get("scripts")
+    declared: Mapping[str, object] = scripts if isinstance(scripts, Mapping) else {}
+    own = any(isinstance(declared.get(h), str) for h in ("install", "preinstall"))
+    return gyp if gyp in scope.files and not own else None
+
+
+def check_install_scripts(scope: Scope) -> Iterator[Finding]:
+    for hook, script in install_scripts(scope):
+        yield scope.at(
+            "manifest/install-script",
+            f"scripts.{hook} runs {truncate(script, 100)!r} on every machine that installs this package; "
+            "ship built files instead, or move the step to `prepare`/`prepack` (which run only for you).",
+            f"/scripts/{escape(hook)}",
+            snippet=script,
+            evidence=f"/scripts/{hook}:{script}",
+        )
+    if builds_binding_gyp(scope):
         yield scope.ctx.finding(
             "manifest/install-script",
             "binding.gyp at the package root makes npm run `node-gyp rebuild` (a native build) on install; "
