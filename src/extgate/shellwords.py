@@ -26,11 +26,12 @@ _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 @dataclass(frozen=True, slots=True)
 class Command:
     """One simple command: `program` is the executable's base name, lower-cased, without `.exe` (`/usr/bin/node`
-    and `NODE.EXE` are both `node`); `args` are its words after it (VAR=value prefixes and env/sudo/exec/... are
-    skipped)."""
+    and `NODE.EXE` are both `node`); `args` are its words after it; `env` the VAR=value words before it
+    (env/sudo/exec/... wrappers are skipped)."""
 
     program: str
     args: tuple[str, ...]
+    env: tuple[str, ...] = ()
 
 
 Pipeline = tuple[Command, ...]
@@ -74,6 +75,11 @@ def option(args: tuple[str, ...], flags: frozenset[str] | tuple[str, ...]) -> tu
     return None
 
 
+def words(text: str) -> list[str]:
+    """`text` split into shell words (quotes removed), as NODE_OPTIONS and the like are read."""
+    return [t for t in _tokens(text) if t not in _SEPARATORS and t != "|" and t not in _REDIRECTS]
+
+
 def _tokens(script: str) -> list[str]:
     lexer = shlex.shlex(script, posix=True, punctuation_chars="|&;()<>")
     lexer.whitespace_split = True
@@ -104,13 +110,15 @@ def _split(tokens: list[str]) -> Iterator[list[list[str]]]:
 
 
 def _command(words: list[str]) -> Command | None:
+    env: list[str] = []
     for i, word in enumerate(words):
         if _ASSIGNMENT.fullmatch(word):
+            env.append(word)
             continue
         name = program_name(word)
         if name in _WRAPPERS:
             continue
-        return Command(name, tuple(words[i + 1 :]))
+        return Command(name, tuple(words[i + 1 :]), tuple(env))
     return None
 
 

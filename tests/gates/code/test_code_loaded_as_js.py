@@ -38,6 +38,8 @@ def subprocess_paths(files: dict[str, str]) -> list[str]:
          ["setup.md"]),
         ({"package.json": '{"scripts": {"install": "node -r ./hook.txt --require=./h2.txt i.js"}}',
           "hook.txt": PAYLOAD, "h2.txt": PAYLOAD}, ["h2.txt", "hook.txt"]),
+        ({"package.json": '{"scripts": {"install": "NODE_OPTIONS=\'--require ./hook.txt\' node i.js"}}',
+          "hook.txt": PAYLOAD}, ["hook.txt"]),
         ({"package.json": '{"scripts": {"postinstall": "node -e \\"require(\'./lib/setup.txt\')\\""}}',
           "lib/setup.txt": PAYLOAD}, ["lib/setup.txt"]),
         ({"package.json": '{"scripts": {"postinstall": "node --eval=\\"require(\'./setup.txt\')\\""}}',
@@ -73,14 +75,14 @@ def test_node_really_runs_what_install_scripts_hand_it(tmp_path: Path) -> None:
     node, sh = shutil.which("node"), shutil.which("sh")
     if node is None or sh is None:
         pytest.skip("node or sh not on PATH: the install-script premise is SKIPPED")
-    for name in ("a.txt", "b.md", "c.txt"):
+    for name in ("a.txt", "b.md", "c.txt", "d.txt"):
         (tmp_path / name).write_text(f"require('fs').writeFileSync({json.dumps(str(tmp_path / name))} + '.ran', '');")
-    script = "echo hi;node a.txt && node -r ./b.md --eval=\"require('./c.txt')\""
+    script = "echo hi;node a.txt && NODE_OPTIONS='-r ./d.txt' node -r ./b.md --eval=\"require('./c.txt')\""
     subprocess.run([sh, "-c", script], cwd=tmp_path, check=True, timeout=60, capture_output=True)
-    assert sorted(p.name for p in tmp_path.glob("*.ran")) == ["a.txt.ran", "b.md.ran", "c.txt.ran"]
+    assert sorted(p.name for p in tmp_path.glob("*.ran")) == ["a.txt.ran", "b.md.ran", "c.txt.ran", "d.txt.ran"]
     files = {"package.json": json.dumps({"scripts": {"install": script}}), "a.txt": PAYLOAD, "b.md": PAYLOAD,
-             "c.txt": PAYLOAD}  # fmt: skip
-    assert subprocess_paths(files) == ["a.txt", "b.md", "c.txt"]
+             "c.txt": PAYLOAD, "d.txt": PAYLOAD}  # fmt: skip
+    assert subprocess_paths(files) == ["a.txt", "b.md", "c.txt", "d.txt"]
 
 
 def test_a_require_cycle_through_non_code_files_ends() -> None:

@@ -160,13 +160,13 @@ def _install_script_files(manifest: Mapping[str, Any]) -> Iterator[str]:
     """Files the install scripts hand to node (`"postinstall": "node scripts/setup.dat"`, `node -r ./hook.txt x.js`):
     node runs any file it is given as a script or preload, whatever its extension."""
     for command in _node_commands(manifest):
+        yield from _preloads(command)
         args = iter(command.args)
         for arg in args:
             name, _, value = arg.partition("=")
             if name in _NODE_PRELOADS:
-                preload = value or next(args, "")
-                if preload.startswith(("./", "../")):
-                    yield preload  # a bare name is a package in node_modules, a path is a file of this one
+                if not value:
+                    next(args, None)  # the preload's path (_preloads)
             elif name in _NODE_EVAL:
                 break  # inline code: install_inline_code
             elif arg == "--":
@@ -175,6 +175,22 @@ def _install_script_files(manifest: Mapping[str, Any]) -> Iterator[str]:
             elif not arg.startswith("-"):
                 yield arg
                 break
+
+
+def _preloads(command: shellwords.Command) -> Iterator[str]:
+    """`node -r ./hook.txt`, `--require=./hook.txt`, and the same in NODE_OPTIONS=...: node loads them first. A
+    bare name is a package in node_modules, a path a file of this one: only paths are this package's files."""
+    words = list(command.args)
+    for assignment in command.env:
+        name, _, value = assignment.partition("=")
+        if name == "NODE_OPTIONS":
+            words = [*shellwords.words(value), *words]
+    for i, word in enumerate(words):
+        name, equals, value = word.partition("=")
+        if name in _NODE_PRELOADS:
+            preload = value if equals else words[i + 1] if i + 1 < len(words) else ""
+            if preload.startswith(("./", "../")):
+                yield preload
 
 
 def install_inline_code(files: Files) -> list[bytes]:
