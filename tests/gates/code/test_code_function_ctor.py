@@ -93,6 +93,12 @@ def test_not_function_constructor(source: str) -> None:
         ('window.setTimeout("go()", 1);', 1),
         ('globalThis.setInterval("go()" , 1);', 1),
         ('const code = "go()"; setTimeout(code, 5);', 22),
+        # calls that return a string: a decoded payload handed to a timer
+        ("setInterval(atob(p), 1);", 1),
+        ("setTimeout(String.fromCharCode(97, 40, 41));", 1),
+        ('setTimeout(parts.join(""), 0);', 1),
+        ("setTimeout(Buffer.from(p, 'base64').toString(), 0);", 1),
+        ("setTimeout(decodeURIComponent(q) + '', 0);", 1),
     ],
 )
 def test_string_timer_is_implied_eval(source: str, column: int) -> None:
@@ -109,6 +115,8 @@ def test_string_timer_is_implied_eval(source: str, column: int) -> None:
         "clock.setTimeout('x', 1);",
         "// setTimeout('x()', 1)",
         "setTimeout(fn, 10, 'argument string');",
+        "setTimeout(makeHandler(id), 10); setTimeout(fns.pop(), 1);",  # calls that return functions
+        "const atob = (x) => () => x; setTimeout(atob(p), 1);",  # a local atob is not the decoder
     ],
 )
 def test_function_timer_is_fine(source: str) -> None:

@@ -65,6 +65,15 @@ PARAM_MEANINGS = {
     "require": "require", "module": COMMONJS_MODULE, "global": "global", "globalThis": "global", "window": "global",
     "root": "global",
 }  # fmt: skip
+# calls whose result is a string whatever their receiver or arguments: a decoder's output handed to a timer is code
+_STRING_FUNCTIONS = frozenset(
+    {"atob", "String", "String.fromCharCode", "String.fromCodePoint", "String.raw", "decodeURIComponent",
+     "decodeURI", "unescape"}
+)  # fmt: skip
+_STRING_METHODS = frozenset(
+    {"toString", "join", "replace", "replaceAll", "trim", "toLowerCase", "toUpperCase", "padStart", "padEnd",
+     "repeat", "substring", "substr", "charAt", "normalize"}
+)  # fmt: skip
 _LITERAL_CONSTRUCTOR = {
     "array": "Array", "string": "String", "template_string": "String", "number": "Number", "object": "Object",
     "regex": "RegExp", "true": "Boolean", "false": "Boolean",
@@ -574,7 +583,8 @@ class Resolver:
         return None
 
     def is_string_like(self, node: Node) -> bool:
-        """A string, template, or `+` with a string operand: what makes setTimeout(arg) evaluate code."""
+        """A string, template, `+` with a string operand, or a call that returns a string (`atob(p)`,
+        `String.fromCharCode(...)`, `parts.join("")`): what makes setTimeout(arg) evaluate code."""
         stack = [node]
         seen = 0
         while stack and seen < _MAX_UNWRAP:
@@ -588,9 +598,23 @@ class Resolver:
                 if op is not None and self.text(op) == "+":
                     stack += [c for c in (current.child_by_field_name("left"), current.child_by_field_name("right"))
                               if c is not None]  # fmt: skip
-            elif kind == "identifier" and self.fold(current) is not None:
+            elif (kind == "identifier" and self.fold(current) is not None) or (
+                kind == "call_expression" and self._returns_string(current)
+            ):
                 return True
         return False
+
+    def _returns_string(self, call: Node) -> bool:
+        fn = call.child_by_field_name("function")
+        if fn is None:
+            return False
+        fn = self.unwrap(fn)
+        if fn.type == "member_expression":
+            prop = fn.child_by_field_name("property")
+            if prop is not None and self.text(prop) in _STRING_METHODS:
+                return True
+        name = self.text(fn) if fn.type == "identifier" and not self._lookup(fn) else self.resolve(fn)
+        return name in _STRING_FUNCTIONS
 
     def _lookup(self, ident: Node) -> list[Binding]:
         name = self.text(ident)
