@@ -51,6 +51,35 @@ def test_not_subprocess(source: str) -> None:
     assert scan("a.js", source, RULE) == []
 
 
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        # tsc: `import * as cp` / `import cp` with esModuleInterop
+        ('const cp = __importStar(require("child_process"));\ncp.exec(cmd);', 2),
+        ('const cp_1 = __importDefault(require("child_process"));\ncp_1.default.spawn("ls");', 2),
+        ('const cp = tslib_1.__importStar(require("child_process"));\ncp.fork(w);', 2),
+        # esbuild (TypeScript's own lib/tsserver.js ships this shape), its ESM `__require` shim
+        ('var import_cp = __toESM(require("child_process"));\nimport_cp.default.execFileSync(p, a);', 2),
+        ('var cp = __require("child_process");\ncp.exec(cmd);', 2),
+        # babel / swc / rollup
+        ('var _cp = _interopRequireDefault(require("child_process"));\n_cp.default.exec(cmd);', 2),
+        ('var _cp = _interop_require_wildcard(require("child_process"));\n(0, _cp.execSync)("ls");', 2),
+        ('var cp__default = /*#__PURE__*/_interopDefaultLegacy(cp);\nvar cp = require("child_process");\n'
+         'cp__default.exec(x);', 3),
+    ],
+)  # fmt: skip
+def test_compiler_interop_helpers_hand_back_the_module(source: str, line: int) -> None:
+    """A compiled TypeScript / bundled package reaches child_process through an interop helper; these calls were
+    missed (the helper is a local function the resolver could not see through)."""
+    found = scan("a.js", source, RULE)
+    assert [ln for ln, _ in where(found)] == [line]
+
+
+def test_an_interop_helper_of_a_harmless_module_is_harmless() -> None:
+    source = 'const p = __importStar(require("path"));\np.join(a, b);\nconst cp = __importDefault(x);\ncp.exec(y);'
+    assert scan("a.js", source, RULE) == []
+
+
 def test_scopes_keep_bundled_modules_apart() -> None:
     # Two webpack-style modules: `n` is child_process in the first only.
     src = (

@@ -54,6 +54,8 @@ KNOWN_GLOBALS = frozenset(
         "sessionStorage", "indexedDB", "document", "location",
     }
 )  # fmt: skip
+# resolved names that are not a module, so `x.default` is not the module x itself
+_NOT_MODULES = KNOWN_GLOBALS | {"global", COMMONJS_MODULE}
 # `X.constructor` is the Function constructor for every built-in constructor X
 BUILTIN_CONSTRUCTORS = frozenset(
     {"Object", "Array", "String", "Number", "Boolean", "Symbol", "RegExp", "Date", "Promise", "Error", "Map",
@@ -102,6 +104,15 @@ NORMALIZE = {
 }  # fmt: skip
 # calls that load a module by name the way require() does (`process.getBuiltinModule` returns a builtin, Node 22)
 MODULE_LOADERS = frozenset({"process.getBuiltinModule"})
+# Compilers' and bundlers' module helpers, recognised by name whatever they are bound to (a look-alike defined by an
+# attacker can only make extgate report more): interop wrappers hand back the module they are given
+# (`__importStar(require("child_process")).exec` is child_process.exec) and esbuild's `__require` shim is require
+INTEROP_HELPERS = frozenset(
+    {"__importStar", "__importDefault", "__toESM", "__toCommonJS", "_interopRequireDefault",
+     "_interopRequireWildcard", "_interop_require_default", "_interop_require_wildcard", "_interopDefault",
+     "_interopNamespace", "_interopNamespaceDefault", "_interopDefaultLegacy", "getDefaultExportFromCjs"}
+)  # fmt: skip
+BUNDLER_REQUIRES = frozenset({"__require"})
 _LOADERS = MODULE_LOADERS | {"require"}
 # namespaces whose members are functions: `Object.keys.constructor` is Function like `Object.constructor`
 _FUNCTION_NAMESPACES = frozenset({"JSON", "Math", "Reflect", "Atomics", "Intl"})
@@ -640,6 +651,8 @@ class Resolver:
 
     def _resolve_name(self, ident: Node, depth: int) -> str | None:
         name = self.text(ident)
+        if name in BUNDLER_REQUIRES:
+            return "require"
         if name in self.bound_names:
             for scope in self.scopes.chain(ident.start_byte):
                 if (scope, name) in self.bindings:
@@ -884,6 +897,8 @@ class Resolver:
             if base in BUILTIN_CONSTRUCTORS or (rest and root in BUILTIN_CONSTRUCTORS | _FUNCTION_NAMESPACES):
                 return "Function"  # Array.constructor, Object.keys.constructor, JSON.parse.constructor
             return None
+        if prop == "default" and "." not in base and base not in _NOT_MODULES:
+            return base  # a module's default export as interop helpers and ESM-to-CJS output spell it
         name = f"{base}.{prop}"
         return NORMALIZE.get(name, name)
 
@@ -910,6 +925,8 @@ class Resolver:
         if fn.type == "import":
             spec = self.fold(args[0], depth + 1) if args else None
             return normalize_module(spec) if spec is not None else None
+        if _helper_name(self, self.unwrap(fn)) in INTEROP_HELPERS:
+            return self.resolve(args[0], depth + 1) if args else None
         if fn.type in ("call_expression", "new_expression") and self._is_return_this(fn, depth + 1):
             return "global"  # Function("return this")() and new Function("return this")()
         if _returns_this(self.unwrap(fn)):
@@ -952,3 +969,13 @@ class Resolver:
         args = self.arguments(call)
         body = self.fold(args[-1]) if args else None
         return body is not None and RETURN_THIS.fullmatch(body) is not None
+
+
+def _helper_name(resolver: Resolver, fn: Node) -> str | None:
+    """The name a helper call spells: `__importStar(...)`, `tslib.__importStar(...)`, `(0, tslib.__toESM)(...)`."""
+    if fn.type == "identifier":
+        return resolver.text(fn)
+    if fn.type == "member_expression":
+        prop = fn.child_by_field_name("property")
+        return resolver.text(prop) if prop is not None else None
+    return None
