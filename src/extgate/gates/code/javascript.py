@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from operator import attrgetter
@@ -30,6 +30,8 @@ from extgate.gates.code.jsresolve import (
     CONSTANT_NODES,
     EVAL_TOKEN,
     FUNCTION_CONSTRUCTORS,
+    INTEROP_HELPERS,
+    KNOWN_GLOBALS,
     MODULE_LOADERS,
     NORMALIZE,
     RETURN_THIS,
@@ -40,6 +42,7 @@ from extgate.gates.code.jsresolve import (
     TooDeep,
     check_depth,
     check_error_regions,
+    helper_name,
     normalize_module,
     parse,
 )
@@ -86,6 +89,8 @@ _IDENTIFIER_LEAVES = frozenset(
 UNPARSED = "safety/unparsed-file"
 _ERROR_WALK_LIMIT = 200_000
 _MAX_CHAIN = 8  # member-chain segments followed upward from a root (Deno.env.get, process.env.X.y)
+_MAX_VALUE_TOKENS = 10_000  # uses of names bound to a sensitive module examined per tree (_named_values)
+_NAMES_PER_PASS = 256
 _MAX_EVAL_TOKENS = (
     1_000  # `eval` tokens examined for value uses per tree  # nodes visited in unparsable regions per file
 )
@@ -146,6 +151,14 @@ def _computed_roots(config: CodeConfig) -> dict[str, list[tuple[str, str]]]:
             if "." in pattern:
                 roots.setdefault(pattern.rsplit(".", 1)[0], {}).setdefault(matcher.rule_id, pattern)
     return {base: list(rules.items()) for base, rules in roots.items()}
+
+
+@lru_cache(maxsize=8)
+def _value_roots(config: CodeConfig) -> frozenset[str]:
+    """The modules whose object, handed on as a value, may carry a rule's API out of the resolver's sight
+    (child_process, vm, ...). Global namespaces (process, Deno, Bun) are left out: passing `process` around is
+    everyday code, and their members are resolved wherever they are reached from the global object."""
+    return frozenset(base for base in _computed_roots(config) if base not in KNOWN_GLOBALS and "." not in base)
 
 
 _START = attrgetter("start_byte")
@@ -254,6 +267,7 @@ class Analyzer(Resolver):
         # .d.ts files declare types and never run: an unparsable region there cannot hide executable code
         self.report_error_regions = not path.lower().endswith(".d.ts")
         self._api_seen: set[tuple[str, int]] = set()
+        self._sensitive_module = False  # a module of _value_roots is reached somewhere: look for it as a value
         self.callees: dict[int, str | None] = {}  # call node id -> its settled callee (before .call/.apply)
         self._network = names_regex(config.js_network)
         self._serializers = names_regex(config.js_serializers)
@@ -325,6 +339,8 @@ class Analyzer(Resolver):
             self._member_use(root_ident, member)
         if b"eval" in self.data:
             self._eval_values()
+        if self._sensitive_module:
+            self._named_values()
         if found.errors and self.report_error_regions:
             self._error_regions(found.errors)
         return self.result
@@ -353,7 +369,7 @@ class Analyzer(Resolver):
             self._bind_pattern(self.scope_index(callback), first, source)
 
     @staticmethod
-    def _timed(items: Sequence[T], deadline: float) -> Iterator[T]:
+    def _timed(items: Iterable[T], deadline: float) -> Iterator[T]:
         for i, item in enumerate(items):
             if i % 512 == 511 and time.monotonic() > deadline:
                 raise ParseTimeout("analysis")
@@ -653,7 +669,10 @@ class Analyzer(Resolver):
         if spec is not None:
             self._data_url(node, spec)
             self.result.imports.append(ImportRef(spec, self.path, self.line(node), how.kind))
-            self._record_api(normalize_module(spec), node, module=True)
+            module = normalize_module(spec)
+            self._record_api(module, node, module=True)
+            if module in _value_roots(self.config):
+                self._loaded_value(node, module)
             return
         prefix = self._relative_prefix(args[0])
         if prefix:
@@ -661,6 +680,19 @@ class Analyzer(Resolver):
             self.finding("code/dynamic-import", node, message, level=how.relative_level, prefix=prefix)
             return
         self.finding("code/dynamic-import", node, how.computed_message, level=how.computed_level)
+
+    def _loaded_value(self, call: Node, module: str) -> None:
+        """`run(require("child_process"))`, `module.exports = require("child_process")`,
+        `promisify(require("child_process").exec)`: the loaded module (or its member) handed on as a value."""
+        top = call
+        for _ in range(_MAX_CHAIN):
+            parent = top.parent
+            if parent is None or parent.type != "member_expression" or parent.child_by_field_name("object") != top:
+                break
+            top = parent
+        sym = module if top == call else self.resolve(top)
+        if self._value_rules(sym) and self._handed_on(top):
+            self._value_escape(top, sym)
 
     def _data_url(self, node: Node, spec: str) -> None:
         """`import "data:text/javascript;base64,..."`: Node runs the code inside the string (eval by another name)."""
@@ -762,20 +794,8 @@ class Analyzer(Resolver):
                 continue
             if node.type == "identifier" and self.resolve_name(node) != "eval":
                 continue
-            parent = node.parent
-            if parent is None:
+            if not self._handed_on(node):
                 continue
-            ptype = parent.type
-            if ptype == "assignment_expression":
-                left = parent.child_by_field_name("left")
-                if left is None or left.type == "identifier" or left == node:
-                    continue  # `e = eval` is an alias the resolver follows
-            elif ptype not in VALUE_CONTEXTS and node.type == "identifier":
-                continue
-            if ptype == "arguments" and parent.parent is not None:
-                callee = self.resolve(parent.parent.child_by_field_name("function"))
-                if callee in ("Reflect.apply", "Reflect.construct"):
-                    continue  # reported as the call it performs
             self.finding(
                 "code/dynamic-eval",
                 node,
@@ -783,6 +803,81 @@ class Analyzer(Resolver):
                 "reviewer looks. Call the intended function directly instead of handing out eval.",
                 via="value",
             )
+
+    def _handed_on(self, node: Node) -> bool:
+        """Whether the value of `node` is handed to code the resolver does not follow: an argument, an array or
+        object element, a spread, a return / yield / arrow result, or a property assignment (`exports.x = v`).
+        Plain aliases (`const x = v`, `x = v`) are followed by the resolver, so they are not; nor are the
+        arguments of Reflect.apply / construct and of interop helpers, which are resolved as what they do."""
+        parent = node.parent
+        if parent is None:
+            return False
+        ptype = parent.type
+        if ptype == "assignment_expression":
+            left = parent.child_by_field_name("left")
+            return left is not None and left.type != "identifier" and left != node
+        if ptype in ("pair", "field_definition", "public_field_definition"):  # {k: v}, class { k = v }
+            return parent.child_by_field_name("value") == node
+        if ptype == "arrow_function":
+            return parent.child_by_field_name("body") == node
+        if ptype == "object":
+            return node.type == "shorthand_property_identifier"  # {cp}
+        if ptype == "arguments" and parent.parent is not None:
+            fn = parent.parent.child_by_field_name("function")
+            if fn is not None and helper_name(self, self.unwrap(fn)) in INTEROP_HELPERS:
+                return False
+            return self.resolve(fn) not in ("Reflect.apply", "Reflect.construct")
+        return ptype in VALUE_CONTEXTS
+
+    def _value_rules(self, sym: str | None) -> list[tuple[str, str]]:
+        """(rule, example API) for a module object or a rule's API function met as a value: `child_process` ->
+        code/subprocess with child_process.exec; `vm.runInThisContext` -> code/vm-execution. Timers and the
+        Function constructor are left out (`{type: Function}` is a Vue prop, a timer function is harmless)."""
+        if sym is None:
+            return []
+        if sym in _value_roots(self.config):
+            return _computed_roots(self.config)[sym]
+        if sym.partition(".")[0] not in _value_roots(self.config):
+            return []
+        return [(m.rule_id, sym) for m, regex in _matchers(self.config).each
+                if m.argument != "string" and regex.fullmatch(sym)]  # fmt: skip
+
+    def _value_escape(self, node: Node, sym: str | None) -> None:
+        """A module or API a rule names, handed on as a value (`promisify(cp.exec)`, `run(require("child_process"))`,
+        `{run: cp.exec}`, `module.exports = cp`): what the receiving code calls on it is out of the resolver's
+        sight, so it is reported as the rule's warning rather than passed (eval's case is _eval_values)."""
+        for rule, example in self._value_rules(sym):
+            thing = f"the {sym} module" if sym in _value_roots(self.config) else f"`{sym}`"
+            self.finding(
+                rule,
+                node,
+                f"`{self.short(node, 60)}` hands {thing} on as a value, to code the analysis does not follow: it may "
+                f"be called there as `{example}`. Call the API where it is used, by its own name.",
+                level=Level.WARNING,
+                via="value",
+                api=sym,
+            )
+
+    def _named_values(self) -> None:
+        """Local names bound to a module or API a rule names (`const cp = require("child_process")`, `const {exec}
+        = ...`), wherever one of them is handed on as a value (`run(cp)`, `[exec][0]`, `{cp}`)."""
+        bound = self._timed(list(self.bindings), self.bounded.deadline)
+        names = sorted({name for scope, name in bound if self._value_rules(self._resolve_bound(scope, name, 0))})
+        root = self.tree.root_node
+        seen = 0
+        for start in range(0, len(names), _NAMES_PER_PASS):  # a few names in real code; bounded passes if not
+            alternatives = b"|".join(re.escape(n.encode()) for n in names[start : start + _NAMES_PER_PASS])
+            token = re.compile(rb"(?<![\w$])(?:" + alternatives + rb")(?![\w$])")
+            for match in self._timed(token.finditer(self.data, root.start_byte, root.end_byte), self.bounded.deadline):
+                seen += 1
+                if seen > _MAX_VALUE_TOKENS:
+                    return
+                node = root.descendant_for_byte_range(match.start(), match.end())
+                if node is None or node.type not in ("identifier", "shorthand_property_identifier"):
+                    continue
+                sym = self.resolve_name(node)
+                if self._value_rules(sym) and self._handed_on(node):
+                    self._value_escape(node, sym)
 
     def _member_use(self, root_ident: Node, member: Node) -> None:
         """Record the API a member chain rooted at a known name reaches (`process.env.HOME` -> process.env)."""
@@ -805,6 +900,8 @@ class Analyzer(Resolver):
             sym = self.resolve(node)
             if sym is not None:
                 self._record_api(sym, node)
+                if node == top and self._value_rules(sym) and self._handed_on(top):
+                    self._value_escape(top, sym)  # promisify(cp.exec), {run: cp.exec}
                 return
             node = node.child_by_field_name("object")
 
@@ -845,6 +942,8 @@ class Analyzer(Resolver):
         )
 
     def _record_api(self, sym: str, node: Node, *, module: bool = False) -> None:
+        if not self._sensitive_module and sym.partition(".")[0] in _value_roots(self.config):
+            self._sensitive_module = True
         api = js_api_name(sym, self.config, module=module)
         if api is None:
             return

@@ -925,7 +925,7 @@ class Resolver:
         if fn.type == "import":
             spec = self.fold(args[0], depth + 1) if args else None
             return normalize_module(spec) if spec is not None else None
-        if _helper_name(self, self.unwrap(fn)) in INTEROP_HELPERS:
+        if helper_name(self, self.unwrap(fn)) in INTEROP_HELPERS:
             return self.resolve(args[0], depth + 1) if args else None
         if fn.type in ("call_expression", "new_expression") and self._is_return_this(fn, depth + 1):
             return "global"  # Function("return this")() and new Function("return this")()
@@ -971,7 +971,7 @@ class Resolver:
         return body is not None and RETURN_THIS.fullmatch(body) is not None
 
 
-def _helper_name(resolver: Resolver, fn: Node) -> str | None:
+def helper_name(resolver: Resolver, fn: Node) -> str | None:
     """The name a helper call spells: `__importStar(...)`, `tslib.__importStar(...)`, `(0, tslib.__toESM)(...)`."""
     if fn.type == "identifier":
         return resolver.text(fn)
