@@ -84,6 +84,56 @@ class _Collector(cst.CSTVisitor):
         self.percent: list[tuple[cst.BinaryOperation, frozenset[str]]] = []
         self._params: list[frozenset[str]] = [frozenset()]
         self._inner_attributes: set[int] = set()
+        self.handed: list[tuple[cst.BaseExpression, frozenset[str], cst.Call | None]] = []
+        # tuples / lists assigned to, deleted or bound by for / with, and isinstance's class tuples: no values
+        self._targets: set[int] = set()
+
+    def _hand(self, values: Sequence[cst.BaseExpression | None], call: cst.Call | None = None) -> None:
+        self.handed += [(v, self.shadowed, call) for v in values if isinstance(v, (cst.Name, cst.Attribute))]
+
+    def _target(self, node: cst.CSTNode | None) -> None:
+        if isinstance(node, (cst.Tuple, cst.List)):
+            self._targets.add(id(node))
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._target(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._target(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._target(node.target)
+
+    def visit_AsName(self, node: cst.AsName) -> None:
+        self._target(node.name)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._target(node.target)
+
+    def _elements(self, node: cst.Tuple | cst.List | cst.Set) -> None:
+        if id(node) in self._targets:
+            for element in node.elements:
+                self._target(element.value)  # (a, (b, c)) = ...: the inner tuple is a target too
+            return
+        self._hand([e.value for e in node.elements if isinstance(e, cst.Element)])
+
+    def visit_Tuple(self, node: cst.Tuple) -> None:
+        self._elements(node)
+
+    def visit_List(self, node: cst.List) -> None:
+        self._elements(node)
+
+    def visit_Set(self, node: cst.Set) -> None:
+        self._elements(node)
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        self._hand([e.value for e in node.elements if isinstance(e, cst.DictElement)])
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self._hand([node.value])
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        self._hand([node.value.item if isinstance(node.value, cst.From) else node.value])
 
     @property
     def shadowed(self) -> frozenset[str]:
@@ -122,6 +172,8 @@ class _Collector(cst.CSTVisitor):
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 self._bind(_ident(target.target.value), node.value)
+            else:
+                self._hand([node.value])
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.defined.add(_ident(node.name.value))
@@ -132,6 +184,7 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Lambda(self, node: cst.Lambda) -> None:
         self._params.append(self.shadowed | _param_names(node.params))
+        self._hand([node.body])
 
     def leave_Lambda(self, original_node: cst.Lambda) -> None:
         self._params.pop()
@@ -141,6 +194,9 @@ class _Collector(cst.CSTVisitor):
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(_Call(node, self.shadowed))
+        self._hand([a.value for a in node.args if a.star != "*"], node)
+        if isinstance(node.func, cst.Name) and node.func.value in ("isinstance", "issubclass"):
+            self._targets.update(id(a.value) for a in node.args if not a.keyword and a.star != "*")
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if id(node) not in self._inner_attributes:  # only the outermost attribute of a chain
@@ -353,6 +409,10 @@ class Analyzer:
             self._record_module(spec, node)
         for call in self.collector.calls:
             self._call(call.node, call.shadowed)
+        roots = {p.partition(".")[0] for m in self.config.call_matchers for p in m.python}
+        if any(spec.partition(".")[0] in roots for spec, _, _ in self.collector.imports):
+            for value, shadowed, receiver in self.collector.handed:
+                self._handed_value(value, shadowed, receiver)
         for attribute, shadowed in self.collector.attributes:
             name = self.resolve(attribute, shadowed)
             if name is not None:
@@ -390,6 +450,36 @@ class Analyzer:
             self.finding(matcher.rule_id, node, matcher.message.replace("{api}", callee), api=callee)
         if not self._env_sink(node, callee, shadowed):
             self._network_method(node, shadowed)
+
+    def _handed_value(self, node: cst.BaseExpression, shadowed: frozenset[str], call: cst.Call | None) -> None:
+        sym = self.resolve(node, shadowed)
+        if sym is None:
+            return
+        modules = ("subprocess", "pty", "commands")
+        rules: list[tuple[str, str]] = []
+        for matcher in self.config.call_matchers:
+            if sym in modules:
+                example = next((p for p in matcher.python if p.startswith(sym + ".")), None)
+                if example is not None:
+                    rules.append((matcher.rule_id, example))
+            elif matcher.argument != "string" and (regex := names_regex(matcher.python)) and regex.fullmatch(sym):
+                rules.append((matcher.rule_id, sym))
+        inspectors = {"getattr", "hasattr", "setattr", "delattr", "isinstance", "issubclass", "type", "id", "print",
+                      "repr", "str", "callable", "vars", "dir", "__import__", "importlib.import_module",
+                      "importlib.reload"}  # fmt: skip
+        if not rules or (call is not None and self.resolve(call.func, shadowed) in inspectors):
+            return
+        thing = f"the {sym} module" if sym in modules else f"`{sym}`"
+        for rule, example in rules:
+            self.finding(
+                rule,
+                node,
+                f"`{self.short(node, 60)}` hands {thing} on as a value, to code the analysis does not follow: it may "
+                f"be called there as `{example}`. Call the function where it is used, by its own name.",
+                level=Level.WARNING,
+                via="value",
+                api=sym,
+            )
 
     def _unresolved(self, node: cst.Call) -> None:
         """The resolver gave up on a callee (an alias chain beyond its bounds): say so, never assume harmless."""

@@ -61,3 +61,26 @@ def test_many_names_bound_to_the_module_are_all_looked_at() -> None:
     lines = [CP] + [f"const a{i:03} = cp;\n" for i in range(600)] + ["run(a599);\n"]
     found = [f for f in scan("a.js", "".join(lines)) if f.properties.get("via") == "value"]
     assert [(f.line, f.snippet) for f in found] == [(602, "a599")]
+
+
+def test_python_values_handed_on() -> None:
+    """The same for Python (the fixture also runs through the libcst reference in test_code_python_positions.py):
+    partial(os.system), dict / list / tuple elements, attribute and item stores, tuple unpacking, lambda bodies,
+    returns, yields and call arguments; not assignment targets, isinstance's classes, a subscript's type
+    arguments, getattr (resolved as the member it reads) or a lambda parameter shadowing the module."""
+    from code_support import FIXTURES
+
+    source = (FIXTURES / "python" / "values.py.txt").read_text()
+    found = [f for f in scan("a.py", source) if f.properties.get("via") == "value"]
+    assert {f.rule_id for f in found} == {"code/subprocess"} and {f.level for f in found} == {Level.WARNING}
+    assert [(f.line, f.snippet) for f in found] == [
+        (8, "os.system"), (9, "subprocess.run"), (10, "os.popen"), (10, "subprocess"),
+        (11, "subprocess.check_output"), (12, "subprocess.Popen"), (13, "run_it"), (14, "subprocess.run"),
+        (14, "os.system"), (25, "subprocess.call"), (30, "os.execv"), (34, "subprocess.getoutput"),
+        (35, "os.spawnl"), (38, "subprocess"), (38, "os.system"), (38, "subprocess.run"),
+    ]  # fmt: skip
+
+
+def test_python_modules_passed_for_what_else_they_hold_are_not_values() -> None:
+    source = "import os, asyncio\nwalk(os)\nloop = run(asyncio)\njoin = [os.path.join, os.getcwd]\n"
+    assert [f for f in scan("a.py", source) if f.properties.get("via") == "value"] == []

@@ -49,6 +49,17 @@ _IMPORTERS = frozenset({"__import__", "importlib.import_module", "importlib.__im
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _STRING_PREFIX = re.compile(r"[A-Za-z]*")
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NAMED = (ast.Name, ast.Attribute)
+_CONTAINERS: dict[type, str] = {ast.List: "elts", ast.Tuple: "elts", ast.Set: "elts", ast.Return: "value",
+                                ast.Yield: "value", ast.YieldFrom: "value"}  # fmt: skip
+# modules whose object handed on as a value may carry a rule's function out of sight (os, asyncio and ctypes are
+# passed around for everything else they hold: only their rule functions count, `run(os.system)`)
+_VALUE_MODULES = frozenset({"subprocess", "pty", "commands"})
+# callees whose arguments are resolved as what they do (getattr(subprocess, "run")) or only inspected
+_INSPECTORS = frozenset(
+    {"getattr", "hasattr", "setattr", "delattr", "isinstance", "issubclass", "type", "id", "print", "repr", "str",
+     "callable", "vars", "dir", "__import__", "importlib.import_module", "importlib.reload"}
+)  # fmt: skip
 
 
 def preflight(data: bytes, config: CodeConfig) -> ast.Module:
@@ -157,6 +168,9 @@ class _Collector:
         self.fstrings: list[tuple[Field, frozenset[str]]] = []
         self.percent: list[tuple[ast.BinOp, frozenset[str]]] = []
         self.parent_owned: set[int] = set()  # nodes whose surrounding parentheses belong to the parent's syntax
+        # names handed on as values (call arguments, elements, returns, attribute stores) and the call if any
+        self.handed: list[tuple[ast.expr, frozenset[str], ast.Call | None]] = []
+        self._quiet: set[int] = set()  # tuples that hand nothing on: `Dict[str, X]` slices, isinstance's classes
 
     def _bind(self, name: str, value: str | ast.expr) -> None:
         slot = self.bindings.setdefault(name, [])
@@ -178,6 +192,9 @@ class _Collector:
             if kind is ast.Call:
                 self.calls.append(_Call(node, scopes[-1]))
                 children = _call_children(node)
+                self.handed += [(a, scopes[-1], node) for a in children[1:] if type(a) in _NAMED]
+                if type(node.func) is ast.Name and node.func.id in ("isinstance", "issubclass"):
+                    self._quiet.update(id(a) for a in node.args)
                 if len(children) == 2 and not node.keywords and not isinstance(children[1], ast.Starred):
                     self.parent_owned.add(id(children[1]))  # f(x): the parentheses are the call's
             elif kind is ast.Attribute:
@@ -199,10 +216,14 @@ class _Collector:
                 for target in node.targets:
                     if type(target) is ast.Name:
                         self._bind(target.id, node.value)
+                    elif type(node.value) in _NAMED:  # obj.run = subprocess.run, table[k] = os.system
+                        self.handed.append((node.value, scopes[-1], None))
                 children = [*node.targets, node.value]
             elif kind in _FUNCTIONS or kind is ast.Lambda:
                 if kind is not ast.Lambda:
                     self.defined.add(node.name)
+                elif type(node.body) in _NAMED:  # lambda: subprocess.run
+                    self.handed.append((node.body, scopes[-1] | _param_names(node.args), None))
                 scopes.append(scopes[-1] | _param_names(node.args))
                 stack.append(_POP)
                 children = _function_children(node)
@@ -221,6 +242,18 @@ class _Collector:
                 children = (node.left, node.right)
             elif kind is ast.Dict:
                 children = [x for pair in zip(node.keys, node.values, strict=True) for x in pair if x is not None]
+                self.handed += [(v, scopes[-1], None) for k, v in zip(node.keys, node.values, strict=True)
+                                if k is not None and type(v) in _NAMED]  # fmt: skip
+            elif kind in _CONTAINERS:  # [os.system][0], (subprocess,), return subprocess.run
+                value = getattr(node, _CONTAINERS[kind])
+                values = value if value.__class__ is list_type else [value] if value is not None else []
+                if type(getattr(node, "ctx", ast.Load())) is ast.Load and id(node) not in self._quiet:  # no target
+                    self.handed += [(v, scopes[-1], None) for v in values if type(v) in _NAMED]
+                children = [v for v in values if isinstance(v, node_type)]
+            elif kind is ast.Subscript:
+                if type(node.slice) is ast.Tuple:
+                    self._quiet.add(id(node.slice))  # Dict[str, X] / x[a, b]: a subscript, not a tuple value
+                children = (node.value, node.slice)
             elif kind is ast.IfExp:
                 children = (node.body, node.test, node.orelse)
             elif kind is ast.With or kind is ast.AsyncWith:
@@ -571,6 +604,10 @@ class Analyzer:
             self._record_module(spec, node)
         for call in self.collector.calls:
             self._call(call.node, call.shadowed)
+        roots = _value_roots(self.config)
+        if any(spec.partition(".")[0] in roots for spec, _, _ in self.collector.imports):
+            for value, shadowed, receiver in self.collector.handed:
+                self._handed_value(value, shadowed, receiver)
         for attribute, shadowed in self.collector.attributes:
             name = self.resolve(attribute, shadowed)
             if name is not None:
@@ -608,6 +645,35 @@ class Analyzer:
             self.finding(matcher.rule_id, node, matcher.message.replace("{api}", callee), api=callee)
         if not self._env_sink(node, callee, shadowed):
             self._network_method(node, shadowed)
+
+    def _handed_value(self, node: ast.expr, shadowed: frozenset[str], call: ast.Call | None) -> None:
+        """A module or function a call rule names, handed on as a value (`functools.partial(os.system, c)`,
+        `[subprocess.run][0]`, `go(subprocess)`, `return os.popen`): what the receiver calls on it is out of the
+        resolver's sight, so it is the rule's warning rather than a pass (the JS analysis does the same)."""
+        sym = self.resolve(node, shadowed)
+        if sym is None:
+            return
+        rules: list[tuple[str, str]] = []
+        for matcher in self.config.call_matchers:
+            if sym in _VALUE_MODULES:
+                example = next((p for p in matcher.python if p.startswith(sym + ".")), None)
+                if example is not None:
+                    rules.append((matcher.rule_id, example))
+            elif matcher.argument != "string" and (regex := names_regex(matcher.python)) and regex.fullmatch(sym):
+                rules.append((matcher.rule_id, sym))
+        if not rules or (call is not None and self.resolve(call.func, shadowed) in _INSPECTORS):
+            return
+        thing = f"the {sym} module" if sym in _VALUE_MODULES else f"`{sym}`"
+        for rule, example in rules:
+            self.finding(
+                rule,
+                node,
+                f"`{self.short(node, 60)}` hands {thing} on as a value, to code the analysis does not follow: it may "
+                f"be called there as `{example}`. Call the function where it is used, by its own name.",
+                level=Level.WARNING,
+                via="value",
+                api=sym,
+            )
 
     def _unresolved(self, node: ast.Call) -> None:
         """The resolver gave up on a callee (an alias chain beyond its bounds): say so, never assume harmless."""
@@ -721,6 +787,12 @@ class Analyzer:
         if key not in self._api_seen:
             self._api_seen.add(key)
             self.result.api_uses.append(ApiUse(api, self.path, key[1]))
+
+
+def _value_roots(config: CodeConfig) -> frozenset[str]:
+    """First segments of the call rules' Python names (subprocess, os, pty, ctypes, ...): only a file importing
+    one of them can hand one of those functions on."""
+    return frozenset(p.partition(".")[0] for m in config.call_matchers for p in m.python)
 
 
 def py_api_name(name: str, config: CodeConfig) -> str | None:
