@@ -137,6 +137,11 @@ def test_function_timer_is_fine(source: str) -> None:
         ('require("vm").runInThisContext(code);', 1),
         ('import vm from "vm";\nnew vm.SourceTextModule(code);', 2),
         ("const realm = new ShadowRealm();", 1),
+        # Module#_compile runs source text as a module (a loader's decrypt-and-run step)
+        ("module._compile(decrypted, __filename);", 1),
+        ('const Module = require("module");\nconst m = new Module("x");\nm._compile(src, "x.js");', 3),
+        ('const M = require("node:module");\nM.prototype._compile.call(m, src, "x.js");', 2),
+        ("require.main._compile(src, f);", 1),
     ],
 )
 def test_vm_execution(source: str, line: int) -> None:
@@ -146,5 +151,5 @@ def test_vm_execution(source: str, line: int) -> None:
 
 
 def test_vm_lookalikes_are_fine() -> None:
-    src = "const vm = createViewModel();\nvm.runInContext(x);\nthis.vm.Script(y);\n"
+    src = "const vm = createViewModel();\nvm.runInContext(x);\nthis.vm.Script(y);\ntemplate._compile(src, opts);\n"
     assert scan("a.js", src, "code/vm-execution") == []

@@ -159,3 +159,23 @@ def test_constant_specifiers_are_not_findings(source: str) -> None:
 def test_bundler_module_ids_are_not_dynamic_requires() -> None:
     src = "(function (require, module, exports) { var a = require(1), b = require(7); })"
     assert scan("dist/bundle.js", src, DYN) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'require("fs").writeFileSync("/tmp/x.js", payload);\nrequire("/tmp/x.js");',
+        'await import("file:///var/tmp/stage2.mjs");',
+        'require("C:\\\\Users\\\\Public\\\\x.js");',
+        'import("//cdn.example/x.js");',
+    ],
+)
+def test_code_loaded_from_an_absolute_path_is_a_warning(source: str) -> None:
+    """A dropper's second stage: code from a fixed place on the installing machine, never the reviewed archive."""
+    found = scan("a.mjs", source, DYN)
+    assert [(f.level, f.properties.get("via")) for f in found] == [(Level.WARNING, "absolute-path")]
+
+
+def test_package_relative_and_bare_loads_are_not_absolute() -> None:
+    source = 'require("./lib/x.js"); require("../y"); require("lodash/fp"); import("node:fs"); require("#internal");'
+    assert scan("a.js", source, DYN) == []

@@ -24,6 +24,7 @@ from extgate.gates.code import behaviour, jsfacts
 from extgate.gates.code.bounded import MAX_DEPTH
 from extgate.gates.code.interface import CallMatcher, CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.gates.code.jsresolve import (
+    ABSOLUTE_SPEC,
     BUILTIN_CONSTRUCTORS,
     COMMONJS_MODULE,
     COMPUTED,
@@ -668,6 +669,7 @@ class Analyzer(Resolver):
         spec = self.fold(args[0])
         if spec is not None:
             self._data_url(node, spec)
+            self._absolute_load(node, spec)
             self.result.imports.append(ImportRef(spec, self.path, self.line(node), how.kind))
             module = normalize_module(spec)
             self._record_api(module, node, module=True)
@@ -680,6 +682,22 @@ class Analyzer(Resolver):
             self.finding("code/dynamic-import", node, message, level=how.relative_level, prefix=prefix)
             return
         self.finding("code/dynamic-import", node, how.computed_message, level=how.computed_level)
+
+    def _absolute_load(self, node: Node, spec: str) -> None:
+        """`require("/tmp/x.js")`, `import("file:///...")`, `require("C:\\x.js")`: code from a fixed place on the
+        installing machine, outside the package -- typically a file the package wrote there itself, a dropper's
+        second stage that no scan of the archive sees."""
+        if not ABSOLUTE_SPEC.match(spec):
+            return
+        self.finding(
+            "code/dynamic-import",
+            node,
+            f"`{self.short(node, 60)}` loads code from an absolute path outside the package; what runs is whatever "
+            "is at that path on the installing machine (often a file written there at run time), never the "
+            "reviewed archive. Import the package's own files by relative path.",
+            level=Level.WARNING,
+            via="absolute-path",
+        )
 
     def _loaded_value(self, call: Node, module: str) -> None:
         """`run(require("child_process"))`, `module.exports = require("child_process")`,

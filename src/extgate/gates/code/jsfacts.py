@@ -19,7 +19,7 @@ It gives up (returns None: the caller runs the full analysis) at anything it can
     `require` anywhere but as `require("literal")`, a CommonJS wrapper parameter or `typeof require`
       (an alias, a shadowing binding, `module.require`, `globalThis["require"]`, `require.call`, `new require`)
     require()/import() with anything but a literal specifier (the full analysis folds it or reports it), or a
-      `data:` URL one (code inside the string: the full analysis reports it)
+      `data:` URL one (code inside the string: the full analysis reports it) or an absolute path / file: URL
     a global API name the facts record (Worker, WebAssembly, localStorage, document.cookie ...)
     a computed member or key (`g[a + b]`, `o[k]`, `{[k]: v}`): the resolver folds names from constants, so a name
       like eval or constructor need not be written out; literal ones (`o["x"]`, `a[0]`) are
@@ -43,6 +43,7 @@ from extgate.facts import ImportRef
 from extgate.gates.code import behaviour
 from extgate.gates.code.interface import GROUP_PARSE, CodeConfig, ParseResult, names_regex
 from extgate.gates.code.jsresolve import (
+    ABSOLUTE_SPEC,
     BUILTIN_CONSTRUCTORS,
     FUNCTION_CONSTRUCTORS,
     GLOBAL_OBJECTS,
@@ -281,8 +282,8 @@ class _Reader:
         spec = string_value(self.data, source)
         if spec is None:
             raise _GiveUp
-        if self.guard.interesting(normalize_module(spec)) or spec[:5].lower() == "data:":
-            raise _GiveUp  # the full analysis records an API use, follows the module's members or reports data:
+        if self.guard.interesting(normalize_module(spec)) or spec[:5].lower() == "data:" or ABSOLUTE_SPEC.match(spec):
+            raise _GiveUp  # the full analysis records an API use, follows members, reports data: / absolute loads
         result.imports.append(ImportRef(spec, self.path, at.start_point.row + 1, kind))
 
     def _import_statement(self, node: Node, result: ParseResult) -> None:

@@ -101,6 +101,8 @@ NORMALIZE = {
     # node:module's Module: `module.constructor`, `require("module").Module`; its loader and prototype.require
     "module.Module": "module", "module._load": "require",
     "module.prototype.require": "require", "require.main": "<module>", "process.mainModule": "<module>",
+    # Module#_compile(source, filename) runs source text as a module: a module object's, or a new Module's
+    "<module>._compile": "module.prototype._compile", "module.instance._compile": "module.prototype._compile",
 }  # fmt: skip
 # calls that load a module by name the way require() does (`process.getBuiltinModule` returns a builtin, Node 22)
 MODULE_LOADERS = frozenset({"process.getBuiltinModule"})
@@ -127,6 +129,7 @@ _NAME_NODES = frozenset(
 _IDENTIFIER_ESCAPE = re.compile(r"\\u\{[0-9a-fA-F]+\}|\\u[0-9a-fA-F]{4}")
 RETURN_THIS = re.compile(r"\s*return\s+this\s*;?\s*")
 EVAL_TOKEN = re.compile(rb"(?<![\w$])eval(?![\w$])")
+ABSOLUTE_SPEC = re.compile(r"/|\\|[A-Za-z]:[\\/]|file:", re.IGNORECASE)  # a path on the machine, not the package's
 
 
 class ParseTimeout(Exception):
@@ -783,6 +786,9 @@ class Resolver:
             return self._resolve_call(node, depth)
         if kind in _FUNCTION_VALUES:
             return self._function_kind(node) + ".instance"
+        if kind == "new_expression":  # `new Module(id)` is a module.instance, whose _compile runs source
+            made = self.resolve(node.child_by_field_name("constructor"), depth + 1)
+            return made + ".instance" if made == "module" else None
         if kind in ("binary_expression", "ternary_expression"):
             fields = ("left", "right") if kind == "binary_expression" else ("consequence", "alternative")
             if kind == "binary_expression":
