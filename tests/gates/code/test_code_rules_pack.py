@@ -24,7 +24,7 @@ def test_every_emitted_rule_id_is_in_the_pack() -> None:
         "code/dynamic-eval", "code/function-constructor", "code/implied-eval", "code/vm-execution",
         "code/dynamic-import", "code/obfuscated", "code/minified", "code/subprocess", "code/env-exfiltration",
         "code/trojan-source", "safety/unparsed-file", "code/home-write", "code/credential-read",
-        "code/environment-targeting", "code/delayed-execution", "code/native-library",
+        "code/environment-targeting", "code/delayed-execution", "code/native-library", "code/remote-script",
     }  # fmt: skip
 
 
@@ -44,13 +44,14 @@ def test_default_levels() -> None:
     levels = {r: registry()[r].level for r in RULES}
     assert levels["code/subprocess"] is Level.WARNING
     assert levels["code/native-library"] is Level.WARNING
+    assert levels["code/remote-script"] is Level.WARNING
     assert levels["code/minified"] is Level.NOTE
     assert levels["safety/unparsed-file"] is Level.WARNING
     behaviour = ("code/home-write", "code/credential-read", "code/environment-targeting", "code/delayed-execution")
     assert all(levels[r] is Level.WARNING for r in behaviour)  # error only in the documented combinations
     assert all(levels[r] is Level.ERROR for r in RULES if r not in ("code/subprocess", "code/minified",
                                                                    "safety/unparsed-file", "code/native-library",
-                                                                   *behaviour))  # fmt: skip
+                                                                   "code/remote-script", *behaviour))  # fmt: skip
 
 
 def test_call_matchers_come_from_the_pack() -> None:

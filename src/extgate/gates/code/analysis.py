@@ -186,9 +186,9 @@ def _shifted(hit: RawFinding, where: Point) -> RawFinding:
 
 
 def _html_scripts(path: str, data: bytes, config: CodeConfig, hits: PrefilterHits) -> FileAnalysis:
+    """Every document's script tags are found (remote `<script src>` needs no prefilter token); their code is
+    analysed when the prefilter saw something to analyse."""
     base = FileAnalysis(path, "html", prefilter_hits=tuple(sorted(hits.names)))
-    if not hits.groups:
-        return _done(base, [], config, skip_reason="no-prefilter-hit")
     deadline = time.monotonic() + config.parse_timeout_ms / 1000  # one budget for the whole document
     findings: list[RawFinding] = []
     try:
@@ -204,6 +204,9 @@ def _html_scripts(path: str, data: bytes, config: CodeConfig, hits: PrefilterHit
             _unparsed(path, "too-complex", f"inline scripts not found within {budget:,} bytes of tag scanning", hits)
         )
         return _done(base, findings, config, skip_reason="too-complex")
+    findings += (_remote_script(data, remote) for remote in scripts.remote)
+    if not hits.groups:
+        return _done(base, findings, config, skip_reason="no-prefilter-hit")
     if GROUP_TROJAN in hits.groups:
         findings += _trojan(data, scripts.ranges, config)
     for start, end in scripts.ranges:
@@ -306,6 +309,29 @@ def _obfuscation(
             )
         ]
     return []
+
+
+def _remote_script(data: bytes, remote: html.RemoteScript) -> RawFinding:
+    where = html.point_at(data, remote.offset)
+    url = remote.url if len(remote.url) <= 200 else remote.url[:199] + "…"
+    pinned = (
+        " Its `integrity` hash pins the content, but that content is still not in the archive."
+        if remote.pinned
+        else " Nothing pins what it serves: whoever controls that host controls this page."
+    )
+    return RawFinding(
+        rule_id="code/remote-script",
+        message=(
+            f"<script src={url!r}> runs code fetched from another host when the page loads, code no review or scan "
+            f"of the package has seen.{pinned} Ship the script in the package and load it by a relative path."
+        ),
+        line=where.row + 1,
+        column=where.column + 1,
+        snippet=f"<script src={url!r}>",
+        evidence=f"script-src:{url}",
+        level=Level.NOTE if remote.pinned else None,
+        properties=(("url", url), ("integrity", remote.pinned)),
+    )
 
 
 def _unparsed(path: str, reason: str, detail: str, hits: PrefilterHits) -> RawFinding:

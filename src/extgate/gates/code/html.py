@@ -30,6 +30,9 @@ _OPEN_OR_COMMENT = re.compile(rb"<!--|<script(?=[\s/>])", re.IGNORECASE)
 _TAG_REST = re.compile(rb"""(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _CLOSE = re.compile(rb"</script", re.IGNORECASE)
 _TYPE = re.compile(rb"""\btype\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_SRC = re.compile(rb"""(?:^|[\s"'/])src\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.IGNORECASE)
+_INTEGRITY = re.compile(rb"""(?:^|[\s"'/])integrity\s*=""", re.IGNORECASE)
+_REMOTE_URL = re.compile(r"(?:https?:)?//", re.IGNORECASE)  # http(s) or protocol-relative: fetched, not shipped
 _MAX_TAG = 4096  # a <script ...> tag longer than this is malformed; not worth a regex over the whole file
 JS_TYPES = frozenset(
     {"", "text/javascript", "application/javascript", "application/x-javascript", "text/ecmascript",
@@ -38,11 +41,23 @@ JS_TYPES = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteScript:
+    """A `<script src>` whose URL is not in the package: where the tag starts, the URL, and whether an
+    `integrity` attribute pins its content."""
+
+    offset: int
+    url: str
+    pinned: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Scripts:
-    """Script content ranges (start, end byte offsets), and how many were left out over the limit."""
+    """Script content ranges (start, end byte offsets), how many were left out over the limit, and the remote
+    `<script src>` tags (up to the same limit)."""
 
     ranges: tuple[tuple[int, int], ...]
     omitted: int = 0
+    remote: tuple[RemoteScript, ...] = ()
 
 
 def _is_javascript(attributes: bytes) -> bool:
@@ -71,6 +86,7 @@ def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf"))
     """Raises ScanTooComplex past the work budget and ScanTimeout past `deadline`: each step may try a 4 KiB tag
     match, so 7 MB of `<script ` is minutes of work without them."""
     found: list[tuple[int, int]] = []
+    remote: list[RemoteScript] = []
     omitted = 0
     pos = 0
     budget = work_budget(len(data))
@@ -101,15 +117,32 @@ def script_ranges(data: bytes, limit: int = 500, deadline: float = float("inf"))
             pos = match.end()
             continue
         start = tag.end()
+        attributes = data[match.end() : tag.end() - 1]
+        source = _remote(match.start(), attributes)
+        if source is not None and len(remote) < limit:
+            remote.append(source)
         close_match = _CLOSE.search(data, start)
         end = close_match.start() if close_match else len(data)
-        if data[start:end].strip() and _is_javascript(data[match.end() : tag.end() - 1]):
+        if data[start:end].strip() and _is_javascript(attributes):
             if len(found) < limit:
                 found.append((start, end))
             else:
                 omitted += 1
         pos = end + 1 if close_match else len(data)
-    return Scripts(tuple(found), omitted)
+    return Scripts(tuple(found), omitted, tuple(remote))
+
+
+def _remote(offset: int, attributes: bytes) -> RemoteScript | None:
+    """The tag's `src` when it is a JavaScript script fetched from another host (entities decoded as a browser
+    does: `https&#58;//`)."""
+    match = _SRC.search(attributes)
+    if match is None or not _is_javascript(attributes):
+        return None
+    raw = next(g for g in match.groups() if g is not None)
+    url = html_text.unescape(raw.decode("utf-8", "replace")).strip()
+    if not _REMOTE_URL.match(_URL_NOISE.sub(b"", url[:64].encode()).decode("utf-8", "replace")):
+        return None
+    return RemoteScript(offset, url, _INTEGRITY.search(attributes) is not None)
 
 
 def point_at(data: bytes, offset: int) -> Point:

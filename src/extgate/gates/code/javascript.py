@@ -138,6 +138,7 @@ def _matchers_for(config: CodeConfig) -> _Matchers:
 
 # process.binding / process._linkedBinding names that start processes (child_process is built on them)
 _INTERNAL_BINDING = frozenset({"process.binding", "process._linkedBinding"})
+_SCRIPT_LOADERS = frozenset({"document.createElement", "importScripts", "document.write", "document.writeln"})
 _SPAWN_BINDINGS = frozenset({"spawn_sync", "process_wrap"})
 
 
@@ -462,6 +463,8 @@ class Analyzer(Resolver):
             self._eval(node, fn, args[:1])  # new Worker(source, {eval: true}) runs `source` as code
         elif callee in _INTERNAL_BINDING:
             self._process_binding(node, callee, args)
+        elif callee in _SCRIPT_LOADERS:
+            self._script_loader(node, callee, args)
         elif callee == "Deno.env.toObject":
             self.finding(
                 "code/env-exfiltration",
@@ -478,6 +481,40 @@ class Analyzer(Resolver):
             self.finding(matcher.rule_id, node, matcher.message.replace("{api}", callee), api=callee)
         if not self._env_sink(node, callee, args) and not is_new:
             self._network_method(node, fn, args)
+
+    def _script_loader(self, node: Node, callee: str, args: list[Node]) -> None:
+        """code/remote-script: `document.createElement("script")`, `importScripts(url)`, `document.write("<script
+        ...")`: scripts run that are not in the archive (a page's <script src> tags are html.py's)."""
+        text = (self.fold(args[0]) or "") if args else ""
+        if callee == "document.createElement":
+            if text.strip().lower() != "script":
+                return
+            what = "builds a script element at run time; the code it loads or holds is not in the archive"
+        elif callee == "importScripts":
+            what = "loads scripts into the worker at run time, from wherever the URL points"
+        elif "<script" in (text or self._literal_parts(args[0] if args else None)).lower():
+            what = "writes a <script> tag into the page at run time"
+        else:
+            return
+        self.finding(
+            "code/remote-script",
+            node,
+            f"`{self.short(node, 60)}` {what}: code no review or scan of the package has seen. Ship the script in "
+            "the package and load it by a relative path.",
+            api=callee,
+        )
+
+    def _literal_parts(self, node: Node | None) -> str:
+        """The literal strings of a `+` concatenation (`"<script>" + payload + "</script>"`), joined."""
+        parts: list[str] = []
+        stack = [node] if node is not None else []
+        while stack and len(parts) < 64:
+            current = self.unwrap(stack.pop())
+            if current.type in ("string", "template_string"):
+                parts.append(self.text(current))
+            elif current.type == "binary_expression":
+                stack += [c for c in (current.child_by_field_name("right"), current.child_by_field_name("left")) if c]
+        return "".join(parts)
 
     def _unresolved(self, node: Node, fn: Node) -> None:
         """The resolver gave up on a callee (an alias chain or nesting beyond its bounds): say so rather than
