@@ -28,6 +28,9 @@ EXPECTED = {
     # an in-archive policy with an integer over Python's 4300-digit limit: ValueError out of Policy.from_toml was
     # engine/internal-error ("policy loading"); now the policy is ignored with a note and the code rules still run
     "policy-int-over-4300-digits.toml": "code/dynamic-eval",  # the same KeyError crashed directory intake (swamp tree)
+    # an alias spelled with a lone-surrogate escape (`\uD800x`) of a child_process binding: encoding the names for
+    # the value-escape scan raised UnicodeEncodeError (found by review of the new scan, before a campaign ran it)
+    "js-lone-surrogate-alias.js": "code/subprocess",
 }
 
 
@@ -48,6 +51,7 @@ def _source(target: str, data: bytes, tmp: Path) -> bytes | Path:
     wrap: dict[str, Callable[[bytes], dict[str, bytes]]] = {
         "manifest_yaml": lambda d: {"package/manifest.yaml": d},
         "package_json": lambda d: {"package/package.json": d},
+        "js": lambda d: {"package/package.json": _targets.MANIFEST, "package/index.js": d},
         "policy": lambda d: {
             "package/package.json": _targets.MANIFEST,
             "package/index.js": b"eval(process.argv[2])\n",

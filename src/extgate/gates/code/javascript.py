@@ -921,7 +921,7 @@ class Analyzer(Resolver):
         root = self.tree.root_node
         seen = 0
         for start in range(0, len(names), _NAMES_PER_PASS):  # a few names in real code; bounded passes if not
-            alternatives = b"|".join(re.escape(n.encode()) for n in names[start : start + _NAMES_PER_PASS])
+            alternatives = b"|".join(re.escape(n.encode("utf-8", "surrogatepass")) for n in names[start : start + _NAMES_PER_PASS])
             token = re.compile(rb"(?<![\w$])(?:" + alternatives + rb")(?![\w$])")
             for match in self._timed(token.finditer(self.data, root.start_byte, root.end_byte), self.bounded.deadline):
                 seen += 1
