@@ -270,6 +270,7 @@ class Analyzer(Resolver):
         self.report_error_regions = not path.lower().endswith(".d.ts")
         self._api_seen: set[tuple[str, int]] = set()
         self._sensitive_module = False  # a module of _value_roots is reached somewhere: look for it as a value
+        self._value_roots = _value_roots(config)  # once per file: hashing the config per API use would cost more
         self.callees: dict[int, str | None] = {}  # call node id -> its settled callee (before .call/.apply)
         self._network = names_regex(config.js_network)
         self._serializers = names_regex(config.js_serializers)
@@ -710,7 +711,7 @@ class Analyzer(Resolver):
             self.result.imports.append(ImportRef(spec, self.path, self.line(node), how.kind))
             module = normalize_module(spec)
             self._record_api(module, node, module=True)
-            if module in _value_roots(self.config):
+            if module in self._value_roots:
                 self._loaded_value(node, module)
             return
         prefix = self._relative_prefix(args[0])
@@ -890,9 +891,9 @@ class Analyzer(Resolver):
         Function constructor are left out (`{type: Function}` is a Vue prop, a timer function is harmless)."""
         if sym is None:
             return []
-        if sym in _value_roots(self.config):
+        if sym in self._value_roots:
             return _computed_roots(self.config)[sym]
-        if sym.partition(".")[0] not in _value_roots(self.config):
+        if sym.partition(".")[0] not in self._value_roots:
             return []
         return [(m.rule_id, sym) for m, regex in _matchers(self.config).each
                 if m.argument != "string" and regex.fullmatch(sym)]  # fmt: skip
@@ -902,7 +903,7 @@ class Analyzer(Resolver):
         `{run: cp.exec}`, `module.exports = cp`): what the receiving code calls on it is out of the resolver's
         sight, so it is reported as the rule's warning rather than passed (eval's case is _eval_values)."""
         for rule, example in self._value_rules(sym):
-            thing = f"the {sym} module" if sym in _value_roots(self.config) else f"`{sym}`"
+            thing = f"the {sym} module" if sym in self._value_roots else f"`{sym}`"
             self.finding(
                 rule,
                 node,
@@ -921,7 +922,9 @@ class Analyzer(Resolver):
         root = self.tree.root_node
         seen = 0
         for start in range(0, len(names), _NAMES_PER_PASS):  # a few names in real code; bounded passes if not
-            alternatives = b"|".join(re.escape(n.encode("utf-8", "surrogatepass")) for n in names[start : start + _NAMES_PER_PASS])
+            alternatives = b"|".join(
+                re.escape(n.encode("utf-8", "surrogatepass")) for n in names[start : start + _NAMES_PER_PASS]
+            )
             token = re.compile(rb"(?<![\w$])(?:" + alternatives + rb")(?![\w$])")
             for match in self._timed(token.finditer(self.data, root.start_byte, root.end_byte), self.bounded.deadline):
                 seen += 1
@@ -997,7 +1000,7 @@ class Analyzer(Resolver):
         )
 
     def _record_api(self, sym: str, node: Node, *, module: bool = False) -> None:
-        if not self._sensitive_module and sym.partition(".")[0] in _value_roots(self.config):
+        if not self._sensitive_module and sym.partition(".")[0] in self._value_roots:
             self._sensitive_module = True
         api = js_api_name(sym, self.config, module=module)
         if api is None:
