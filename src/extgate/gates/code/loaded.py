@@ -32,6 +32,7 @@ _MAX_EXPORT_TARGETS = 1_000
 _MAX_MAIN_HOPS = 8  # folder -> package.json main -> folder ... (a cycle ends here)
 _INSTALL_HOOKS = ("preinstall", "install", "postinstall")
 _NODES = frozenset({"node", "nodejs"})
+_PYTHONS = frozenset({"python", "python3", "python2", "py"})
 _NODE_EVAL = frozenset({"-e", "--eval", "-p", "--print"})
 _NODE_PRELOADS = frozenset({"-r", "--require"})  # --import is ESM: unknown extensions refused
 
@@ -138,6 +139,10 @@ def entry_points(files: Files) -> Iterator[Entry]:
         found = files.resolve("package.json", "./" + target.removeprefix("./"))
         if found is not None:
             yield found
+    for target in _direct_files(manifest):
+        found = files.by_path.get(posixpath.normpath(target))
+        if found is not None and found.data is not None and found.data.startswith(b"#!") and _node_shebang(found):
+            yield found
     bins = manifest.get("bin")
     for target in [bins] if isinstance(bins, str) else bins.values() if isinstance(bins, Mapping) else []:
         if isinstance(target, str):
@@ -176,6 +181,26 @@ def _install_script_files(manifest: Mapping[str, Any]) -> Iterator[str]:
                 break
 
 
+def _direct_files(manifest: Mapping[str, Any]) -> Iterator[str]:
+    """Files an install script runs by path (`./scripts/setup`, `bin/install`): the kernel reads the shebang, so a
+    node one runs as JavaScript whatever the extension (`entry_points` checks the shebang)."""
+    for command in _commands(manifest):
+        if "/" in command.word and not command.word.startswith("/"):
+            yield command.word
+
+
+def install_python_files(files: Files) -> Iterator[Entry]:
+    """Files the root install scripts hand to Python (`python scripts/setup.dat`): analysed as Python whatever
+    their extension."""
+    for command in _commands(files.manifest("package.json")):
+        if command.program in _PYTHONS:
+            target = next((a for a in command.args if not a.startswith("-")), None)
+            if target is not None and "-c" not in command.args and "-m" not in command.args:
+                found = files.by_path.get(posixpath.normpath(target))
+                if found is not None and found.data is not None:
+                    yield found
+
+
 def _preloads(command: shellwords.Command) -> Iterator[str]:
     """`node -r ./hook.txt`, `--require=./hook.txt`, and the same in NODE_OPTIONS=...: node loads them first. A
     bare name is a package in node_modules, a path a file of this one: only paths are this package's files."""
@@ -201,11 +226,15 @@ def install_inline_code(files: Files) -> list[bytes]:
 
 
 def _node_commands(manifest: Mapping[str, Any]) -> Iterator[shellwords.Command]:
+    return (c for c in _commands(manifest) if c.program in _NODES)
+
+
+def _commands(manifest: Mapping[str, Any]) -> Iterator[shellwords.Command]:
     scripts = manifest.get("scripts")
     for hook in _INSTALL_HOOKS:
         script = scripts.get(hook) if isinstance(scripts, Mapping) else None
         if isinstance(script, str):
-            yield from (c for c in shellwords.commands(script) if c.program in _NODES)
+            yield from shellwords.commands(script)
 
 
 def _node_shebang(entry: Entry) -> bool:

@@ -8,6 +8,7 @@ piped into a shell or interpreter (`curl | sh`).
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterator
 
 from extgate import shellwords
@@ -72,6 +73,33 @@ def payloads(script: str, inline_js: InlineCheck | None = None) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_MAX_FILE_DEPTH = 2  # install.sh runs lib/setup.sh runs ...: followed this deep
+
+
+def file_payloads(scope: Scope, folder: str, script: str, inline_js: InlineCheck | None, depth: int = 0) -> list[str]:
+    """What the packaged shell scripts an install script runs do (`sh install.sh` -> its `curl | sh`), each
+    description prefixed with the file. The files are in the archive, but a reader of package.json sees only
+    their names; a file that is not shipped is no payload of the package (the shell fails on it)."""
+    found: list[str] = []
+    for target in shellwords.shell_files(script):
+        path = posixpath.normpath(posixpath.join(folder, target))
+        if path.startswith("../") or path == "..":
+            continue
+        entry = scope.ctx.package.get(path)
+        shebang = (entry.data or b"")[:256].split(b"\n", 1)[0] if entry is not None else b""
+        if entry is None or entry.data is None or (shebang.startswith(b"#!") and b"node" in shebang):
+            continue  # absent, or a node script: the code gate analyses those (loaded.py)
+        text = entry.data.decode("utf-8", "replace")
+        found += (f"runs {target}, where {what}" for what in payloads(text, inline_js))
+        if entry.truncated:
+            found.append(
+                f"runs {target}, which is larger than extgate reads of a file: what it does past that is unseen"
+            )
+        if depth < _MAX_FILE_DEPTH:
+            found += file_payloads(scope, folder, text, inline_js, depth + 1)  # paths stay relative to the cwd
+    return list(dict.fromkeys(found))
+
+
 def inline_checker(scope: Scope) -> InlineCheck:
     """What inline JS does, from the real code analysis: its findings, capability APIs and non-relative imports.
     None when it only loads files of the package (which the code gate scans like any other file)."""
@@ -95,7 +123,7 @@ def check_install_payloads(scope: Scope, owner: str = "", folder: str = "") -> I
     ("bundled dependency x", "node_modules/x") when it is one."""
     inline_js = inline_checker(scope)
     for hook, script in install_scripts(scope):
-        found = payloads(script, inline_js=inline_js)
+        found = payloads(script, inline_js=inline_js) + file_payloads(scope, folder, script, inline_js)
         if found:
             yield scope.at(
                 RULE,
