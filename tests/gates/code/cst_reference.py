@@ -17,6 +17,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from extgate import pyparse
 from extgate.facts import ApiUse, ImportRef
+from extgate.gates.code import python
 from extgate.gates.code.bounded import Bounded
 from extgate.gates.code.interface import CodeConfig, ParseResult, RawFinding, names_regex
 from extgate.model import Level
@@ -453,33 +454,12 @@ class Analyzer:
 
     def _handed_value(self, node: cst.BaseExpression, shadowed: frozenset[str], call: cst.Call | None) -> None:
         sym = self.resolve(node, shadowed)
-        if sym is None:
+        rules = python.value_rules(sym, self.config)  # rule data, shared: the positions are what is checked
+        if not rules or (call is not None and self.resolve(call.func, shadowed) in python.INSPECTORS):
             return
-        modules = ("subprocess", "pty", "commands")
-        rules: list[tuple[str, str]] = []
-        for matcher in self.config.call_matchers:
-            if sym in modules:
-                example = next((p for p in matcher.python if p.startswith(sym + ".")), None)
-                if example is not None:
-                    rules.append((matcher.rule_id, example))
-            elif matcher.argument != "string" and (regex := names_regex(matcher.python)) and regex.fullmatch(sym):
-                rules.append((matcher.rule_id, sym))
-        inspectors = {"getattr", "hasattr", "setattr", "delattr", "isinstance", "issubclass", "type", "id", "print",
-                      "repr", "str", "callable", "vars", "dir", "__import__", "importlib.import_module",
-                      "importlib.reload"}  # fmt: skip
-        if not rules or (call is not None and self.resolve(call.func, shadowed) in inspectors):
-            return
-        thing = f"the {sym} module" if sym in modules else f"`{sym}`"
         for rule, example in rules:
-            self.finding(
-                rule,
-                node,
-                f"`{self.short(node, 60)}` hands {thing} on as a value, to code the analysis does not follow: it may "
-                f"be called there as `{example}`. Call the function where it is used, by its own name.",
-                level=Level.WARNING,
-                via="value",
-                api=sym,
-            )
+            message = python.value_message(self.short(node, 60), sym, example)
+            self.finding(rule, node, message, Level.WARNING, via="value", api=sym)
 
     def _unresolved(self, node: cst.Call) -> None:
         """The resolver gave up on a callee (an alias chain beyond its bounds): say so, never assume harmless."""

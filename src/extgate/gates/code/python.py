@@ -56,7 +56,7 @@ _CONTAINERS: dict[type, str] = {ast.List: "elts", ast.Tuple: "elts", ast.Set: "e
 # passed around for everything else they hold: only their rule functions count, `run(os.system)`)
 _VALUE_MODULES = frozenset({"subprocess", "pty", "commands"})
 # callees whose arguments are resolved as what they do (getattr(subprocess, "run")) or only inspected
-_INSPECTORS = frozenset(
+INSPECTORS = frozenset(
     {"getattr", "hasattr", "setattr", "delattr", "isinstance", "issubclass", "type", "id", "print", "repr", "str",
      "callable", "vars", "dir", "__import__", "importlib.import_module", "importlib.reload"}
 )  # fmt: skip
@@ -651,28 +651,12 @@ class Analyzer:
         `[subprocess.run][0]`, `go(subprocess)`, `return os.popen`): what the receiver calls on it is out of the
         resolver's sight, so it is the rule's warning rather than a pass (the JS analysis does the same)."""
         sym = self.resolve(node, shadowed)
-        if sym is None:
+        rules = value_rules(sym, self.config)
+        if not rules or (call is not None and self.resolve(call.func, shadowed) in INSPECTORS):
             return
-        rules: list[tuple[str, str]] = []
-        for matcher in self.config.call_matchers:
-            if sym in _VALUE_MODULES:
-                example = next((p for p in matcher.python if p.startswith(sym + ".")), None)
-                if example is not None:
-                    rules.append((matcher.rule_id, example))
-            elif matcher.argument != "string" and (regex := names_regex(matcher.python)) and regex.fullmatch(sym):
-                rules.append((matcher.rule_id, sym))
-        if not rules or (call is not None and self.resolve(call.func, shadowed) in _INSPECTORS):
-            return
-        thing = f"the {sym} module" if sym in _VALUE_MODULES else f"`{sym}`"
         for rule, example in rules:
             self.finding(
-                rule,
-                node,
-                f"`{self.short(node, 60)}` hands {thing} on as a value, to code the analysis does not follow: it may "
-                f"be called there as `{example}`. Call the function where it is used, by its own name.",
-                level=Level.WARNING,
-                via="value",
-                api=sym,
+                rule, node, value_message(self.short(node, 60), sym, example), Level.WARNING, via="value", api=sym
             )
 
     def _unresolved(self, node: ast.Call) -> None:
@@ -787,6 +771,28 @@ class Analyzer:
         if key not in self._api_seen:
             self._api_seen.add(key)
             self.result.api_uses.append(ApiUse(api, self.path, key[1]))
+
+
+def value_rules(sym: str | None, config: CodeConfig) -> list[tuple[str, str]]:
+    """(rule, example API) for a module or function a call rule names, met as a value: `subprocess` ->
+    code/subprocess with subprocess.run; `os.system` -> code/subprocess with itself."""
+    rules: list[tuple[str, str]] = []
+    for matcher in config.call_matchers if sym is not None else ():
+        if sym in _VALUE_MODULES:
+            example = next((p for p in matcher.python if p.startswith(f"{sym}.")), None)
+            if example is not None:
+                rules.append((matcher.rule_id, example))
+        elif matcher.argument != "string" and (regex := names_regex(matcher.python)) and regex.fullmatch(str(sym)):
+            rules.append((matcher.rule_id, str(sym)))
+    return rules
+
+
+def value_message(spelled: str, sym: str | None, example: str) -> str:
+    thing = f"the {sym} module" if sym in _VALUE_MODULES else f"`{sym}`"
+    return (
+        f"`{spelled}` hands {thing} on as a value, to code the analysis does not follow: it may be called there "
+        f"as `{example}`. Call the function where it is used, by its own name."
+    )
 
 
 def _value_roots(config: CodeConfig) -> frozenset[str]:
