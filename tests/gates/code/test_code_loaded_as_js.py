@@ -47,6 +47,9 @@ def subprocess_paths(files: dict[str, str]) -> list[str]:
         # run by path: the kernel reads the node shebang whatever the extension
         ({"package.json": '{"scripts": {"install": "./scripts/setup.dat"}}',
           "scripts/setup.dat": "#!/usr/bin/env node\n" + PAYLOAD}, ["scripts/setup.dat"]),
+        # a bundled dependency's install script runs in its own folder
+        ({"node_modules/dep/package.json": '{"scripts": {"install": "node lib/setup.dat"}}',
+          "node_modules/dep/lib/setup.dat": PAYLOAD}, ["node_modules/dep/lib/setup.dat"]),
         # through a bundled dependency: a bare name resolves in node_modules above the importer
         ({"index.js": 'require("dep");', "node_modules/dep/package.json": '{"main": "main.txt"}',
           "node_modules/dep/main.txt": PAYLOAD}, ["node_modules/dep/main.txt"]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import posixpath
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -32,6 +33,7 @@ _MAX_EXPORT_TARGETS = 1_000
 _MAX_MAIN_HOPS = 8  # folder -> package.json main -> folder ... (a cycle ends here)
 _INSTALL_HOOKS = ("preinstall", "install", "postinstall")
 _NODES = frozenset({"node", "nodejs"})
+_DEPENDENCY_MANIFEST = re.compile(r"(?:.+/)?node_modules/(?:@[^/]+/)?[^/]+/package\.json")
 _PYTHONS = frozenset({"python", "python3", "python2", "py"})
 _NODE_EVAL = frozenset({"-e", "--eval", "-p", "--print"})
 _NODE_PRELOADS = frozenset({"-r", "--require"})  # --import is ESM: unknown extensions refused
@@ -135,20 +137,32 @@ def entry_points(files: Files) -> Iterator[Entry]:
             found = files.resolve("package.json", target)
             if found is not None:
                 yield found
-    for target in _install_script_files(manifest):
-        found = files.resolve("package.json", "./" + target.removeprefix("./"))
-        if found is not None:
-            yield found
-    for target in _direct_files(manifest):
-        found = files.by_path.get(posixpath.normpath(target))
-        if found is not None and found.data is not None and found.data.startswith(b"#!") and _node_shebang(found):
-            yield found
+    nested = (p for p in files.by_path if p.endswith("/package.json") and _DEPENDENCY_MANIFEST.fullmatch(p))
+    for path in ["package.json", *nested]:
+        yield from _install_targets(files, path)  # a bundled dependency's scripts run in its own folder
     bins = manifest.get("bin")
     for target in [bins] if isinstance(bins, str) else bins.values() if isinstance(bins, Mapping) else []:
         if isinstance(target, str):
             found = files.resolve("package.json", "./" + target.removeprefix("./"))
             if found is not None and _node_shebang(found):
                 yield found
+
+
+def _install_targets(files: Files, path: str) -> Iterator[Entry]:
+    """What the install scripts of the manifest at `path` run with node: `node x`, preloads, files run by path
+    with a node shebang (resolved in the manifest's folder, the scripts' working directory)."""
+    manifest = files.manifest(path)
+    if not isinstance(manifest.get("scripts"), Mapping):
+        return
+    folder = posixpath.dirname(path)
+    for target in _install_script_files(manifest):
+        found = files.resolve(path, "./" + target.removeprefix("./"))
+        if found is not None:
+            yield found
+    for target in _direct_files(manifest):
+        found = files.by_path.get(posixpath.normpath(posixpath.join(folder, target)))
+        if found is not None and found.data is not None and found.data.startswith(b"#!") and _node_shebang(found):
+            yield found
 
 
 def required(files: Files, imports: Iterable[ImportRef]) -> Iterator[Entry]:
